@@ -1,0 +1,119 @@
+"""Domain values. Pure Python: no boto3, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Emotion = Literal["neutral", "happy", "sad", "angry", "excited", "calm", "fearful", "surprised"]
+EMOTIONS: tuple[str, ...] = (
+    "neutral",
+    "happy",
+    "sad",
+    "angry",
+    "excited",
+    "calm",
+    "fearful",
+    "surprised",
+)
+VolumeLevel = Literal["x-soft", "soft", "normal", "loud", "x-loud"]
+VOLUME_LEVELS: tuple[str, ...] = ("x-soft", "soft", "normal", "loud", "x-loud")
+
+
+@dataclass(frozen=True)
+class EmotionDynamics:
+    """How the speaker sounded. Defaults (DESIGN §6): neutral, 0.5, 150 wpm, normal."""
+
+    emotion: str = "neutral"
+    intensity: float = 0.5
+    rate_wpm: int = 150
+    volume_level: str = "normal"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "emotion": self.emotion,
+            "intensity": self.intensity,
+            "rateWpm": self.rate_wpm,
+            "volumeLevel": self.volume_level,
+        }
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One sentence the speaker said. ``sequence`` is None when the producer sent none."""
+
+    session_id: str
+    source_language: str
+    text: str
+    emotion: EmotionDynamics = field(default_factory=EmotionDynamics)
+    sequence: int | None = None
+    timestamp: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionStart:
+    session_id: str
+    source_language: str
+    join_code: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionEnd:
+    session_id: str
+    reason: str = "ended by speaker"
+
+
+Record = Transcript | SessionStart | SessionEnd
+
+
+@dataclass(frozen=True)
+class Session:
+    """What the processor learns from one Sessions item (O(1) in listeners)."""
+
+    session_id: str
+    source_language: str
+    status: Literal["active", "ended"] = "active"
+    listener_count: int = 0
+    language_counts: dict[str, int] = field(default_factory=dict)
+    last_sequence: int = 0
+    join_code_hash: str | None = None
+
+    @property
+    def active_languages(self) -> list[str]:
+        """Languages with at least one listener, most listeners first."""
+        langs = [lang for lang, n in self.language_counts.items() if n > 0]
+        return sorted(langs, key=lambda lang: (-self.language_counts[lang], lang))
+
+
+@dataclass(frozen=True)
+class AudioRef:
+    """Audio for one segment: inline bytes (base64 on the wire) or an S3 object."""
+
+    format: str = "mp3"
+    data_b64: str | None = None
+    bucket: str | None = None
+    key: str | None = None
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One sentence, translated into one language: the payload of ``SegmentReady``."""
+
+    session_id: str
+    sequence: int
+    language: str
+    source_language: str
+    text: str
+    source_text: str
+    audio: AudioRef | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Connection:
+    connection_id: str
+    session_id: str
+    language: str
+    connected_at: int = 0
+    paused: bool = False

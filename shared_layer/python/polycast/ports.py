@@ -1,0 +1,125 @@
+"""Ports: what the services need from the world, as Protocols.
+
+Adapters live in ``polycast.adapters.aws`` (boto3), ``polycast.adapters.local``
+(Apertium, espeak-ng) and ``polycast.adapters.memory`` (fakes for tests).
+Adapters raise :class:`polycast.errors.TransientError` for anything worth
+retrying and other :class:`polycast.errors.PolycastError` subclasses otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from polycast.domain.models import AudioRef, Connection, Segment, Session
+
+
+class Translator(Protocol):
+    def translate(self, text: str, *, source: str, target: str) -> str: ...
+
+
+class Synthesizer(Protocol):
+    """Turns SSML into MP3 bytes.
+
+    ``engine`` names the SSML dialect it honours ("neural", "standard" or "espeak"),
+    so the SSML generator can leave out what the engine ignores.
+    """
+
+    engine: str
+
+    def synthesize(self, ssml: str, *, language: str) -> bytes: ...
+
+
+class TranslationCacheStore(Protocol):
+    """Second cache tier behind the in-memory LRU (DynamoDB CachedTranslations)."""
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]: ...
+
+    def put_many(self, items: Mapping[str, str], *, ttl_seconds: int) -> None: ...
+
+
+class SessionStore(Protocol):
+    def get(self, session_id: str) -> Session | None: ...
+
+    def start(self, session_id: str, source_language: str, *, join_code_hash: str | None = None) -> bool:
+        """Create the session if absent; True when this call created it."""
+        ...
+
+    def end(self, session_id: str, *, reason: str) -> bool:
+        """Mark ended; True when this call ended it (False if already ended or absent)."""
+        ...
+
+    def next_sequence(self, session_id: str) -> int:
+        """Atomically take the next stream-order sequence number."""
+        ...
+
+    def add_listener(self, session_id: str, language: str) -> Session:
+        """Atomically count a listener in (total and per language)."""
+        ...
+
+    def remove_listener(self, session_id: str, language: str) -> Session | None:
+        """Atomically count a listener out; counts never go below zero."""
+        ...
+
+
+class ConnectionStore(Protocol):
+    def put(self, connection: Connection) -> None: ...
+
+    def get(self, connection_id: str) -> Connection | None: ...
+
+    def delete(self, connection_id: str) -> Connection | None:
+        """Remove and return the connection; None when it was already gone (idempotent)."""
+        ...
+
+    def listeners(self, session_id: str, language: str | None = None) -> Iterator[list[Connection]]:
+        """Pages of the listeners of a session (and language), through the GSI."""
+        ...
+
+
+class SegmentLog(Protocol):
+    """Short per-(session, language) buffer: catch-up after reconnects, and dedupe."""
+
+    def record(self, segment: Segment, *, ttl_seconds: int) -> bool:
+        """Store the segment; False when (session, sequence, language) was already recorded."""
+        ...
+
+    def mark_delivered(self, segment: Segment) -> None: ...
+
+    def is_delivered(self, session_id: str, language: str, sequence: int) -> bool: ...
+
+    def since(self, session_id: str, language: str, from_sequence: int, *, limit: int = 100) -> list[Segment]:
+        """Segments with sequence > from_sequence, in order."""
+        ...
+
+
+class AudioStore(Protocol):
+    """S3 for audio too large to travel inline, and the synthesized-audio cache."""
+
+    def put(self, key: str, data: bytes, *, content_type: str = "audio/mpeg") -> AudioRef: ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def url(self, ref: AudioRef, *, expires_in: int = 3600) -> str: ...
+
+
+@dataclass
+class PublishResult:
+    published: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Iterable[tuple[str, Mapping[str, Any]]]) -> PublishResult:
+        """Publish (detail-type, detail) pairs, in PutEvents batches of at most 10."""
+        ...
+
+
+class Sender(Protocol):
+    """Delivers a message to one listener connection (API Gateway PostToConnection)."""
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        """Raises ConnectionGone on 410, TransientError on throttling or 5xx."""
+        ...
+
+    def close(self, connection_id: str) -> None: ...

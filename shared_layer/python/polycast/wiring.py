@@ -1,0 +1,325 @@
+"""The one definition of Polycast's wiring.
+
+The CDK app (``infra/``) and the local runtime (``polycast.local``) both build from
+these values: tables, stream, bus, rules, queues, functions, event sources and
+WebSocket routes. A test holds the synthesized template against them, so local and
+deployed wiring cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+KeyType = Literal["S", "N"]
+
+SOURCE = "polycast"
+BUS_NAME = "polycast"
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table. ``env_var`` carries its name into the functions."""
+
+    logical_id: str
+    env_var: str
+    local_name: str
+    partition_key: Key
+    sort_key: Key | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+
+
+SESSIONS = Table(
+    "Sessions",
+    "SESSIONS_TABLE_NAME",
+    "polycast-sessions",
+    Key("sessionId"),
+    ttl_attribute="expiresAt",
+)
+CONNECTIONS = Table(
+    "Connections",
+    "CONNECTIONS_TABLE_NAME",
+    "polycast-connections",
+    Key("connectionId"),
+    indexes=(Index("sessionId-targetLanguage-index", Key("sessionId"), Key("targetLanguage")),),
+    ttl_attribute="expiresAt",
+)
+CACHED_TRANSLATIONS = Table(
+    "CachedTranslations",
+    "CACHED_TRANSLATIONS_TABLE_NAME",
+    "polycast-cached-translations",
+    Key("cacheKey"),
+    ttl_attribute="expiresAt",
+)
+# Per (session, language) segment buffer: catch-up after a reconnect, and the
+# broadcaster's duplicate check. pk = "<sessionId>#<language>", sk = sequence.
+SEGMENTS = Table(
+    "Segments",
+    "SEGMENTS_TABLE_NAME",
+    "polycast-segments",
+    Key("stream"),
+    Key("sequence", "N"),
+    ttl_attribute="expiresAt",
+)
+# Powertools idempotency persistence (processor: one record per session + sequence).
+IDEMPOTENCY = Table(
+    "Idempotency",
+    "IDEMPOTENCY_TABLE_NAME",
+    "polycast-idempotency",
+    Key("id"),
+    ttl_attribute="expiration",
+)
+TABLES: tuple[Table, ...] = (SESSIONS, CONNECTIONS, CACHED_TRANSLATIONS, SEGMENTS, IDEMPOTENCY)
+
+
+@dataclass(frozen=True)
+class Queue:
+    logical_id: str
+    local_name: str
+    purpose: str
+
+
+ON_FAILURE_QUEUE = Queue(
+    "TranscriptFailures",
+    "polycast-transcript-failures",
+    "records the processor gave up on (after retries), with the reason",
+)
+BROADCAST_QUEUE = Queue(
+    "BroadcastEvents",
+    "polycast-broadcast-events",
+    "local runtime only: the broadcaster rule's SQS target, drained into the broadcaster",
+)
+ANALYTICS_QUEUE = Queue(
+    "AnalyticsEvents",
+    "polycast-analytics-events",
+    "local runtime only: the analytics rule's SQS target, drained by `polycast events tail`",
+)
+
+AUDIO_BUCKET_LOCAL_NAME = "polycast-audio"
+TRANSCRIPT_STREAM_LOCAL_NAME = "polycast-transcripts"
+
+# Grants a function may hold; infra maps each to the narrowest IAM statement.
+Grant = Literal[
+    "sessions:read",
+    "sessions:write",
+    "connections:read",
+    "connections:write",
+    "cachedTranslations:read",
+    "cachedTranslations:write",
+    "segments:read",
+    "segments:write",
+    "idempotency:read",
+    "idempotency:write",
+    "audio:read",
+    "audio:write",
+    "bus:put",
+    "translate",
+    "polly",
+    "websocket:manage",
+    "stream:read",
+]
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Lambda function: its code folder under ``stream_processors/`` and what it may do."""
+
+    logical_id: str
+    code_dir: str
+    handler: str
+    env_vars: tuple[str, ...]
+    grants: tuple[Grant, ...]
+    memory_mb: int = 1024
+    timeout_seconds: int = 30
+    description: str = ""
+
+
+_COMMON_ENV = (
+    "SESSIONS_TABLE_NAME",
+    "CONNECTIONS_TABLE_NAME",
+    "SEGMENTS_TABLE_NAME",
+    "EVENT_BUS_NAME",
+    "AUDIO_BUCKET_NAME",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+)
+
+TRANSCRIPT_PROCESSOR = Function(
+    "TranscriptProcessor",
+    "stream_processors/transcript_processor",
+    "handler.lambda_handler",
+    env_vars=(
+        *_COMMON_ENV,
+        "CACHED_TRANSLATIONS_TABLE_NAME",
+        "IDEMPOTENCY_TABLE_NAME",
+        "CACHE_TTL_SECONDS",
+        "MAX_CACHE_ENTRIES",
+        "INLINE_AUDIO_MAX_BYTES",
+        "POLLY_ENGINE",
+    ),
+    grants=(
+        "sessions:read",
+        "sessions:write",
+        "cachedTranslations:read",
+        "cachedTranslations:write",
+        "idempotency:read",
+        "idempotency:write",
+        "audio:read",
+        "audio:write",
+        "bus:put",
+        "translate",
+        "polly",
+        "stream:read",
+    ),
+    description="Kinesis transcripts -> translate + synthesize once per language -> SegmentReady",
+)
+BROADCASTER = Function(
+    "Broadcaster",
+    "stream_processors/broadcaster",
+    "handler.lambda_handler",
+    env_vars=(
+        *_COMMON_ENV,
+        "API_GATEWAY_ENDPOINT",
+        "MAX_CONCURRENT_BROADCASTS",
+        "AUDIENCE_SLICE_SIZE",
+        "INLINE_AUDIO_MAX_BYTES",
+    ),
+    grants=(
+        "sessions:read",
+        "sessions:write",
+        "connections:read",
+        "connections:write",
+        "segments:read",
+        "segments:write",
+        "audio:read",
+        "bus:put",
+        "websocket:manage",
+    ),
+    description="SegmentReady / SessionEnded -> PostToConnection to every listener of a language",
+)
+CONNECTION_HANDLER = Function(
+    "ConnectionHandler",
+    "stream_processors/connections",
+    "handler.lambda_handler",
+    env_vars=(*_COMMON_ENV, "API_GATEWAY_ENDPOINT", "MAX_LISTENERS_PER_SESSION"),
+    grants=(
+        "sessions:read",
+        "sessions:write",
+        "connections:read",
+        "connections:write",
+        "segments:read",
+        "audio:read",
+        "bus:put",
+        "websocket:manage",
+    ),
+    memory_mb=512,
+    timeout_seconds=10,
+    description="WebSocket $connect / $disconnect / ping / catchUp",
+)
+FUNCTIONS: tuple[Function, ...] = (TRANSCRIPT_PROCESSOR, BROADCASTER, CONNECTION_HANDLER)
+
+
+@dataclass(frozen=True)
+class KinesisSource:
+    """The event source mapping from the transcript stream to the processor."""
+
+    function: Function = TRANSCRIPT_PROCESSOR
+    batch_size: int = 100
+    max_batching_window_seconds: int = 1
+    parallelization_factor: int = 1
+    bisect_batch_on_error: bool = True
+    retry_attempts: int = 3
+    max_record_age_seconds: int = 3600
+    report_batch_item_failures: bool = True
+    starting_position: Literal["LATEST", "TRIM_HORIZON"] = "LATEST"
+    on_failure: Queue = ON_FAILURE_QUEUE
+
+
+TRANSCRIPT_SOURCE = KinesisSource()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An EventBridge rule on the polycast bus."""
+
+    logical_id: str
+    description: str
+    detail_types: tuple[str, ...]
+    target_function: Function | None = None
+    local_queue: Queue | None = None
+
+    @property
+    def event_pattern(self) -> dict[str, Any]:
+        pattern: dict[str, Any] = {"source": [SOURCE]}
+        if self.detail_types:
+            pattern["detail-type"] = list(self.detail_types)
+        return pattern
+
+
+BROADCAST_RULE = Rule(
+    "BroadcastRule",
+    "segments and session control to the broadcaster",
+    ("SegmentReady", "SessionEnded"),
+    target_function=BROADCASTER,
+    local_queue=BROADCAST_QUEUE,
+)
+ANALYTICS_RULE = Rule(
+    "AnalyticsRule",
+    "every polycast event to the analytics log group",
+    (),
+    local_queue=ANALYTICS_QUEUE,
+)
+RULES: tuple[Rule, ...] = (BROADCAST_RULE, ANALYTICS_RULE)
+
+EVENT_TYPES: tuple[str, ...] = (
+    "SegmentReady",
+    "BroadcastCompleted",
+    "SessionStarted",
+    "SessionEnded",
+    "ListenerJoined",
+    "ListenerLeft",
+    "TranscriptRejected",
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    route_key: str
+    function: Function = CONNECTION_HANDLER
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("$connect"),
+    Route("$disconnect"),
+    Route("$default"),
+    Route("ping"),
+    Route("catchUp"),
+)
+ROUTE_SELECTION_EXPRESSION = "$request.body.action"
+
+
+@dataclass(frozen=True)
+class Wiring:
+    tables: tuple[Table, ...] = TABLES
+    functions: tuple[Function, ...] = FUNCTIONS
+    kinesis_source: KinesisSource = TRANSCRIPT_SOURCE
+    rules: tuple[Rule, ...] = RULES
+    routes: tuple[Route, ...] = ROUTES
+    queues: tuple[Queue, ...] = field(default=(ON_FAILURE_QUEUE,))
+
+
+WIRING = Wiring()
