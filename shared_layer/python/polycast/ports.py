@@ -42,7 +42,9 @@ class TranslationCacheStore(Protocol):
 class SessionStore(Protocol):
     def get(self, session_id: str) -> Session | None: ...
 
-    def start(self, session_id: str, source_language: str, *, join_code_hash: str | None = None) -> bool:
+    def start(
+        self, session_id: str, source_language: str, *, join_code_hash: str | None = None
+    ) -> bool:
         """Create the session if absent; True when this call created it."""
         ...
 
@@ -88,7 +90,9 @@ class SegmentLog(Protocol):
 
     def is_delivered(self, session_id: str, language: str, sequence: int) -> bool: ...
 
-    def since(self, session_id: str, language: str, from_sequence: int, *, limit: int = 100) -> list[Segment]:
+    def since(
+        self, session_id: str, language: str, from_sequence: int, *, limit: int = 100
+    ) -> list[Segment]:
         """Segments with sequence > from_sequence, in order."""
         ...
 

@@ -31,7 +31,7 @@ class LocalResources:
 
 def local_settings(**overrides: Any) -> Settings:
     """Settings whose resource names are the wiring's local names."""
-    base = {
+    base: dict[str, Any] = {
         "sessions_table": wiring.SESSIONS.local_name,
         "connections_table": wiring.CONNECTIONS.local_name,
         "cached_translations_table": wiring.CACHED_TRANSLATIONS.local_name,

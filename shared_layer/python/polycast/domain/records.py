@@ -1,0 +1,175 @@
+"""Parse and validate what producers put on the stream (``schemas/records``).
+
+Bad input becomes a :class:`polycast.errors.BadRequest` with a stable code and a
+reason that never quotes the transcript text (reasons travel in events and logs).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import ValidationError
+
+from polycast.domain.languages import check_language
+from polycast.domain.models import (
+    EmotionDynamics,
+    Record,
+    SessionEnd,
+    SessionStart,
+    Transcript,
+)
+from polycast.errors import (
+    BadRequest,
+    InvalidRecord,
+    MissingField,
+    TranscriptTooLong,
+    UnsupportedLanguage,
+)
+from polycast.schemas import validator
+
+MAX_TRANSCRIPT_CHARS = 3000  # Polly bills at most 3,000 characters per request
+MAX_TRANSCRIPT_BYTES = 10_000  # Translate's TranslateText limit
+MAX_RECORD_BYTES = 64 * 1024
+
+RECORD_TYPES = ("transcript", "sessionStarted", "sessionEnded")
+
+# The seed's direct-invoke event: these fields are required, in this order.
+DIRECT_INVOKE_REQUIRED = ("sessionId", "sourceLanguage", "transcriptText")
+
+
+def _field(error: ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "record"
+
+
+def _reason(error: ValidationError) -> str:
+    """Describe a schema error without echoing the offending value."""
+    where = _field(error)
+    rule, value = error.validator, error.validator_value
+    if rule == "type":
+        return f"{where} must be of type {value}"
+    if rule == "enum":
+        return f"{where} must be one of {', '.join(map(str, value))}"
+    if rule == "minimum":
+        return f"{where} must be >= {value}"
+    if rule == "maximum":
+        return f"{where} must be <= {value}"
+    if rule == "minLength":
+        return f"{where} must not be empty" if value == 1 else f"{where} is too short"
+    if rule == "maxLength":
+        return f"{where} is longer than {value} characters"
+    if rule == "pattern":
+        return f"{where} is malformed"
+    if rule == "additionalProperties":
+        return f"{where} has unexpected properties"
+    return f"{where} is invalid ({rule})"
+
+
+def _raise_for(error: ValidationError) -> None:
+    if error.validator == "required":
+        present = error.instance if isinstance(error.instance, Mapping) else {}
+        missing = [f for f in error.validator_value if f not in present]
+        raise MissingField(missing[0] if missing else _field(error))
+    path = list(error.absolute_path)
+    if path == ["transcriptText"] and error.validator == "maxLength":
+        raise TranscriptTooLong(f"transcriptText is longer than {MAX_TRANSCRIPT_CHARS} characters")
+    if path and path[0] == "sourceLanguage":
+        raise UnsupportedLanguage(f"sourceLanguage is not a language code ({error.validator})")
+    raise InvalidRecord(_reason(error))
+
+
+def _load(raw: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_RECORD_BYTES:
+            raise InvalidRecord(f"record is larger than {MAX_RECORD_BYTES} bytes")
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidRecord("record is not UTF-8") from exc
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidRecord("record is not JSON") from exc
+    if not isinstance(data, dict):
+        raise InvalidRecord("record must be a JSON object")
+    return data
+
+
+def _check(name: str, data: Mapping[str, Any]) -> None:
+    errors = sorted(validator(name).iter_errors(data), key=lambda e: (len(e.path), e.path))
+    # Missing fields first: they are the clearest thing to tell a producer.
+    errors.sort(key=lambda e: e.validator != "required")
+    if errors:
+        _raise_for(errors[0])
+
+
+def _emotion(data: Mapping[str, Any] | None) -> EmotionDynamics:
+    data = data or {}
+    defaults = EmotionDynamics()
+    return EmotionDynamics(
+        emotion=data.get("emotion", defaults.emotion),
+        intensity=float(data.get("intensity", defaults.intensity)),
+        rate_wpm=round(float(data.get("rateWpm", defaults.rate_wpm))),
+        volume_level=data.get("volumeLevel", defaults.volume_level),
+    )
+
+
+def _transcript(data: Mapping[str, Any]) -> Transcript:
+    text = data.get("transcriptText")
+    if isinstance(text, str):
+        if not text.strip():
+            raise InvalidRecord("transcriptText must not be empty")
+        if len(text.encode("utf-8")) > MAX_TRANSCRIPT_BYTES:
+            raise TranscriptTooLong(f"transcriptText is longer than {MAX_TRANSCRIPT_BYTES} bytes")
+    _check("records/transcript", data)
+    check_language(data["sourceLanguage"])
+    return Transcript(
+        session_id=data["sessionId"],
+        source_language=data["sourceLanguage"],
+        text=data["transcriptText"],
+        emotion=_emotion(data.get("emotionDynamics")),
+        sequence=data.get("sequence"),
+        timestamp=data.get("timestamp"),
+    )
+
+
+def parse_record(raw: bytes | str | Mapping[str, Any]) -> Record:
+    """One stream record → Transcript, SessionStart or SessionEnd; BadRequest otherwise."""
+    data = _load(raw)
+    kind = data.get("type", "transcript")
+    if kind == "transcript":
+        return _transcript(data)
+    if kind == "sessionStarted":
+        _check("records/sessionStarted", data)
+        check_language(data["sourceLanguage"])
+        return SessionStart(data["sessionId"], data["sourceLanguage"], data.get("joinCode"))
+    if kind == "sessionEnded":
+        _check("records/sessionEnded", data)
+        return SessionEnd(data["sessionId"], data.get("reason") or "ended by speaker")
+    if not isinstance(kind, str):
+        raise InvalidRecord("type must be a string")
+    raise InvalidRecord(f"unknown record type; expected one of {', '.join(RECORD_TYPES)}")
+
+
+def parse_direct_invoke(event: Mapping[str, Any]) -> Transcript:
+    """The seed's direct-invoke event; MissingField names the first missing field."""
+    if not isinstance(event, Mapping):
+        raise BadRequest("event must be a JSON object")
+    for name in DIRECT_INVOKE_REQUIRED:
+        if event.get(name) in (None, ""):
+            raise MissingField(name)
+    data = {k: v for k, v in event.items() if k != "type"}
+    return _transcript(data)
+
+
+def record_session_id(raw: bytes | str | Mapping[str, Any]) -> str | None:
+    """Best-effort session id of a (possibly bad) record, for grouping and rejections."""
+    try:
+        data = _load(raw)
+    except BadRequest:
+        return None
+    value = data.get("sessionId")
+    return value if isinstance(value, str) and len(value) <= 128 else None
