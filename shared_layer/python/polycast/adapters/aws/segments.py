@@ -1,0 +1,112 @@
+"""DynamoDB SegmentLog on the Segments table.
+
+Item: ``stream`` = ``"<sessionId>#<language>"`` (pk), ``sequence`` (sk, N),
+``payload`` (the segment as its SegmentReady detail, JSON), ``delivered`` (BOOL),
+``expiresAt`` (TTL). One partition per (session, language) makes catch-up a single
+range query, and the conditional put is the broadcaster's duplicate check.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from polycast.adapters.aws.connections import dynamodb_error
+from polycast.domain.events import segment_from_detail, segment_ready
+from polycast.domain.models import Segment
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def stream_key(session_id: str, language: str) -> str:
+    return f"{session_id}#{language}"
+
+
+class DynamoSegmentLog:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._ddb = client
+        self._table = table_name
+
+    def record(self, segment: Segment, *, ttl_seconds: int) -> bool:
+        item: dict[str, Any] = {
+            "stream": {"S": stream_key(segment.session_id, segment.language)},
+            "sequence": {"N": str(segment.sequence)},
+            "payload": {"S": json.dumps(segment_ready(segment), separators=(",", ":"))},
+            "delivered": {"BOOL": False},
+            "expiresAt": {"N": str(int(time.time()) + ttl_seconds)},
+        }
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#s)",
+                ExpressionAttributeNames={"#s": "stream"},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise dynamodb_error(exc, "record segment") from exc
+        return True
+
+    def mark_delivered(self, segment: Segment) -> None:
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={
+                    "stream": {"S": stream_key(segment.session_id, segment.language)},
+                    "sequence": {"N": str(segment.sequence)},
+                },
+                UpdateExpression="SET delivered = :t",
+                ExpressionAttributeValues={":t": {"BOOL": True}},
+            )
+        except ClientError as exc:
+            raise dynamodb_error(exc, "mark segment delivered") from exc
+
+    def is_delivered(self, session_id: str, language: str, sequence: int) -> bool:
+        try:
+            out = self._ddb.get_item(
+                TableName=self._table,
+                Key={
+                    "stream": {"S": stream_key(session_id, language)},
+                    "sequence": {"N": str(sequence)},
+                },
+                ProjectionExpression="delivered",
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise dynamodb_error(exc, "read segment") from exc
+        item = out.get("Item")
+        return bool(item and item.get("delivered", {}).get("BOOL", False))
+
+    def since(
+        self, session_id: str, language: str, from_sequence: int, *, limit: int = 100
+    ) -> list[Segment]:
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#s = :s AND #q > :q",
+            "ExpressionAttributeNames": {"#s": "stream", "#q": "sequence"},
+            "ExpressionAttributeValues": {
+                ":s": {"S": stream_key(session_id, language)},
+                ":q": {"N": str(from_sequence)},
+            },
+            "ScanIndexForward": True,
+            "Limit": limit,
+        }
+        out: list[Segment] = []
+        while len(out) < limit:
+            try:
+                page = self._ddb.query(**params)
+            except ClientError as exc:
+                raise dynamodb_error(exc, "query segments") from exc
+            for item in page.get("Items", []):
+                out.append(segment_from_detail(json.loads(item["payload"]["S"])))
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                break
+            params["ExclusiveStartKey"] = last
+            params["Limit"] = limit - len(out)
+        return out[:limit]

@@ -1,0 +1,44 @@
+"""In-memory SegmentLog: the per-(session, language) catch-up buffer and dedupe marks."""
+
+from __future__ import annotations
+
+import threading
+
+from polycast.domain.models import Segment
+
+
+class MemorySegmentLog:
+    """Keeps every segment (no TTL expiry): enough for tests and single-process runs."""
+
+    def __init__(self) -> None:
+        self._segments: dict[tuple[str, str, int], Segment] = {}
+        self._delivered: set[tuple[str, str, int]] = set()
+        self._lock = threading.Lock()
+
+    def record(self, segment: Segment, *, ttl_seconds: int) -> bool:
+        key = (segment.session_id, segment.language, segment.sequence)
+        with self._lock:
+            if key in self._segments:
+                return False
+            self._segments[key] = segment
+            return True
+
+    def mark_delivered(self, segment: Segment) -> None:
+        with self._lock:
+            self._delivered.add((segment.session_id, segment.language, segment.sequence))
+
+    def is_delivered(self, session_id: str, language: str, sequence: int) -> bool:
+        with self._lock:
+            return (session_id, language, sequence) in self._delivered
+
+    def since(
+        self, session_id: str, language: str, from_sequence: int, *, limit: int = 100
+    ) -> list[Segment]:
+        with self._lock:
+            later = [
+                s
+                for (sid, lang, seq), s in self._segments.items()
+                if sid == session_id and lang == language and seq > from_sequence
+            ]
+        later.sort(key=lambda s: s.sequence)
+        return later[:limit]

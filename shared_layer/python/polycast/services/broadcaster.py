@@ -1,0 +1,337 @@
+"""Broadcaster: one segment to every listener of its language, once.
+
+EventBridge delivers at least once and in no order, so each (session, sequence,
+language) is recorded in the SegmentLog before fan-out and marked delivered after
+it. A redelivery finds the record: marked delivered → dropped; recorded but not
+marked (the previous run crashed mid fan-out) → fanned out again, the safer side.
+
+Fan-out posts with at most ``max_concurrent`` PostToConnection calls in flight.
+410 Gone prunes the connection and its count; throttling and 5xx are retried
+twice (100 ms, 200 ms) and then counted failed. A very large audience can be
+split across invocations with an :class:`AudienceSlice`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from polycast.domain import events, messages
+from polycast.domain.models import Connection, Segment
+from polycast.errors import BadRequest, ConnectionGone, PolycastError, TransientError
+from polycast.ports import (
+    AudioStore,
+    ConnectionStore,
+    EventPublisher,
+    SegmentLog,
+    Sender,
+    SessionStore,
+)
+
+logger = logging.getLogger(__name__)
+
+RETRY_DELAYS: tuple[float, ...] = (0.1, 0.2)
+Outcome = Literal["delivered", "gone", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class AudienceSlice:
+    """Share ``index`` of ``count`` of an audience, chosen by a stable hash of the id.
+
+    Several broadcaster invocations given the slices 0..count-1 of one segment
+    together reach every listener exactly once.
+    """
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or not 0 <= self.index < self.count:
+            raise BadRequest(f"bad audience slice {self.index}/{self.count}")
+
+    def includes(self, connection_id: str) -> bool:
+        return zlib.crc32(connection_id.encode("utf-8")) % self.count == self.index
+
+    @classmethod
+    def from_detail(cls, raw: object) -> AudienceSlice | None:
+        """The optional ``slice: {index, count}`` of an event detail."""
+        if raw is None:
+            return None
+        if not isinstance(raw, Mapping):
+            raise BadRequest("slice must be an object {index, count}")
+        index, count = raw.get("index"), raw.get("count")
+        if not isinstance(index, int) or not isinstance(count, int):
+            raise BadRequest("slice needs integer index and count")
+        return cls(index, count)
+
+
+@dataclass
+class BroadcastResult:
+    delivered: int = 0
+    gone: int = 0
+    failed: int = 0
+    skipped: int = 0
+    duration_ms: float = 0.0
+    duplicate: bool = False
+
+    @property
+    def attempted(self) -> int:
+        """Listeners a delivery was owed to (a gone listener is churn, not a failure)."""
+        return self.delivered + self.failed
+
+    @property
+    def success_rate(self) -> float | None:
+        """Percent delivered, or None when nobody was owed a delivery."""
+        return 100.0 * self.delivered / self.attempted if self.attempted else None
+
+    def count(self, outcome: Outcome) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+def encode_segment(
+    segment: Segment,
+    *,
+    audio: AudioStore | None,
+    max_message_bytes: int = messages.DEFAULT_MAX_MESSAGE_BYTES,
+) -> list[bytes]:
+    """The frames of one segment: inline, in parts, or by presigned S3 URL.
+
+    When a referenced clip cannot be presigned the listener still gets the text.
+    """
+    ref = segment.audio
+    if ref is not None and ref.data_b64 is None:
+        url: str | None = None
+        if audio is not None:
+            try:
+                url = audio.url(ref)
+            except PolycastError as exc:
+                logger.warning("audio url failed, sending text only: %s", exc.code)
+        if url is None:
+            segment = replace(segment, audio=None)
+        return [
+            messages.encode(m)
+            for m in messages.segment_messages(
+                segment, audio_url=url, max_message_bytes=max_message_bytes
+            )
+        ]
+    return [
+        messages.encode(m)
+        for m in messages.segment_messages(segment, max_message_bytes=max_message_bytes)
+    ]
+
+
+class Broadcaster:
+    def __init__(
+        self,
+        *,
+        connections: ConnectionStore,
+        sessions: SessionStore,
+        segments: SegmentLog,
+        sender: Sender,
+        publisher: EventPublisher,
+        audio: AudioStore | None = None,
+        max_concurrent: int = 100,
+        segment_ttl_seconds: int = 3600,
+        max_message_bytes: int = messages.DEFAULT_MAX_MESSAGE_BYTES,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.connections = connections
+        self.sessions = sessions
+        self.segments = segments
+        self.sender = sender
+        self.publisher = publisher
+        self.audio = audio
+        self.max_concurrent = max(1, max_concurrent)
+        self.segment_ttl_seconds = segment_ttl_seconds
+        self.max_message_bytes = max_message_bytes
+        self.retry_delays = retry_delays
+        self.sleep = sleep
+
+    # -- entry point -------------------------------------------------------------
+
+    def handle(self, detail_type: str, detail: Mapping[str, Any]) -> BroadcastResult:
+        """One EventBridge event: ``SegmentReady`` or ``SessionEnded``."""
+        if detail_type == "SegmentReady":
+            try:
+                segment = events.segment_from_detail(detail)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise BadRequest(f"malformed SegmentReady detail: {exc!r}") from exc
+            return self.broadcast_segment(
+                segment, audience_slice=AudienceSlice.from_detail(detail.get("slice"))
+            )
+        if detail_type == "SessionEnded":
+            session_id = detail.get("sessionId")
+            if not isinstance(session_id, str):
+                raise BadRequest("SessionEnded detail lacks sessionId")
+            return self.end_session(session_id, str(detail.get("reason") or "ended"))
+        raise BadRequest(f"the broadcaster does not handle {detail_type!r}")
+
+    # -- segments ----------------------------------------------------------------
+
+    def broadcast_segment(
+        self, segment: Segment, *, audience_slice: AudienceSlice | None = None
+    ) -> BroadcastResult:
+        started = time.monotonic()
+        first = self.segments.record(segment, ttl_seconds=self.segment_ttl_seconds)
+        if not first and self.segments.is_delivered(
+            segment.session_id, segment.language, segment.sequence
+        ):
+            logger.info(
+                "duplicate segment dropped",
+                extra={"sequence": segment.sequence, "language": segment.language},
+            )
+            return BroadcastResult(duplicate=True)
+
+        frames = encode_segment(segment, audio=self.audio, max_message_bytes=self.max_message_bytes)
+        audience = self.connections.listeners(segment.session_id, segment.language)
+        result = self.fan_out(audience, frames, audience_slice=audience_slice)
+        result.duration_ms = (time.monotonic() - started) * 1000.0
+
+        # A slice marks nothing: the segment is delivered only when every slice is,
+        # which a per-slice mark (issue 6) will track.
+        if audience_slice is None or audience_slice.count == 1:
+            self.segments.mark_delivered(segment)
+        self._publish_completed(segment, result, audience_slice)
+        logger.info(
+            "segment broadcast",
+            extra={
+                "sequence": segment.sequence,
+                "language": segment.language,
+                "delivered": result.delivered,
+                "gone": result.gone,
+                "failed": result.failed,
+                "skipped": result.skipped,
+                "frames": len(frames),
+            },
+        )
+        return result
+
+    def _publish_completed(
+        self, segment: Segment, result: BroadcastResult, audience_slice: AudienceSlice | None
+    ) -> None:
+        detail = events.broadcast_completed(
+            session_id=segment.session_id,
+            sequence=segment.sequence,
+            language=segment.language,
+            delivered=result.delivered,
+            gone=result.gone,
+            failed=result.failed,
+            skipped=result.skipped,
+            duration_ms=result.duration_ms,
+            slice=(audience_slice.index, audience_slice.count) if audience_slice else None,
+        )
+        try:
+            outcome = self.publisher.publish([("BroadcastCompleted", detail)])
+        except PolycastError as exc:
+            logger.warning("BroadcastCompleted not published: %s", exc.code)
+            return
+        if outcome.failed:
+            logger.warning("BroadcastCompleted not published: %d failed", len(outcome.failed))
+
+    # -- session end -------------------------------------------------------------
+
+    def end_session(
+        self, session_id: str, reason: str, *, audience_slice: AudienceSlice | None = None
+    ) -> BroadcastResult:
+        """Tell every listener of the session, all languages, that it is over."""
+        started = time.monotonic()
+        frame = messages.encode(messages.session_ended_message(session_id, reason))
+        audience = self.connections.listeners(session_id, None)
+        result = self.fan_out(audience, [frame], audience_slice=audience_slice, paused_too=True)
+        result.duration_ms = (time.monotonic() - started) * 1000.0
+        logger.info(
+            "session end broadcast",
+            extra={"delivered": result.delivered, "gone": result.gone, "failed": result.failed},
+        )
+        return result
+
+    # -- fan-out -----------------------------------------------------------------
+
+    def fan_out(
+        self,
+        audience: Iterable[list[Connection]],
+        frames: list[bytes],
+        *,
+        audience_slice: AudienceSlice | None = None,
+        paused_too: bool = False,
+    ) -> BroadcastResult:
+        """Post ``frames`` in order to each listener, at most ``max_concurrent`` at once.
+
+        Pages are read lazily and at most ``2 * max_concurrent`` posts are queued, so
+        memory stays flat however large the audience.
+        """
+        result = BroadcastResult()
+        lock = threading.Lock()
+
+        def tally(future: Future[Outcome]) -> None:
+            with lock:
+                result.count(future.result())
+
+        pending: set[Future[Outcome]] = set()
+        with ThreadPoolExecutor(
+            max_workers=self.max_concurrent, thread_name_prefix="fan-out"
+        ) as pool:
+            for connection in _flatten(audience):
+                if audience_slice is not None and not audience_slice.includes(
+                    connection.connection_id
+                ):
+                    continue
+                if connection.paused and not paused_too:
+                    result.count("skipped")
+                    continue
+                if len(pending) >= 2 * self.max_concurrent:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        tally(future)
+                pending.add(pool.submit(self.deliver, connection, frames))
+            for future in wait(pending).done:
+                tally(future)
+        return result
+
+    def deliver(self, connection: Connection, frames: list[bytes]) -> Outcome:
+        """All frames of one message to one listener, in order; never raises."""
+        try:
+            for frame in frames:
+                self._post_with_retries(connection.connection_id, frame)
+        except ConnectionGone:
+            self.prune(connection)
+            return "gone"
+        except TransientError as exc:
+            logger.warning("delivery failed after retries: %s", exc.code)
+            return "failed"
+        except Exception as exc:  # a listener must never take the others down
+            logger.warning("delivery failed: %s", type(exc).__name__)
+            return "failed"
+        return "delivered"
+
+    def _post_with_retries(self, connection_id: str, frame: bytes) -> None:
+        for delay in (*self.retry_delays, None):
+            try:
+                self.sender.post(connection_id, frame)
+                return
+            except TransientError:
+                if delay is None:
+                    raise
+                self.sleep(delay)
+
+    def prune(self, connection: Connection) -> None:
+        """Forget a connection API Gateway says is gone, and count it out once."""
+        try:
+            removed = self.connections.delete(connection.connection_id)
+            if removed is not None:
+                self.sessions.remove_listener(removed.session_id, removed.language)
+        except PolycastError as exc:
+            # The TTL sweeps the item; a later 410 retries the decrement.
+            logger.warning("pruning a gone connection failed: %s", exc.code)
+
+
+def _flatten(pages: Iterable[list[Connection]]) -> Iterator[Connection]:
+    for page in pages:
+        yield from page

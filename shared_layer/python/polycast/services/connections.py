@@ -1,0 +1,240 @@
+"""Listener connections: who may join, the counts the processor reads, and actions.
+
+``$connect`` is where a listener is refused, with an HTTP status and a stable code
+(the gateway shows both); once connected, every answer travels as a message through
+the Sender, because API Gateway sends a route's response only when a route response
+is configured and a catch-up is many messages anyway.
+
+Join codes are stored as ``pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>``
+(PBKDF2-HMAC-SHA256, 16-byte random salt) and compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from polycast.domain import events, messages
+from polycast.domain.languages import LANGUAGE_CODE
+from polycast.domain.models import Connection, Session
+from polycast.domain.session_ids import is_session_id
+from polycast.errors import (
+    BadRequest,
+    ConnectionGone,
+    JoinCodeInvalid,
+    JoinCodeRequired,
+    MissingField,
+    PolycastError,
+    SessionEnded,
+    SessionFull,
+    SessionNotFound,
+    UnsupportedLanguage,
+)
+from polycast.ports import (
+    AudioStore,
+    ConnectionStore,
+    EventPublisher,
+    SegmentLog,
+    Sender,
+    SessionStore,
+)
+from polycast.services.broadcaster import encode_segment
+
+logger = logging.getLogger(__name__)
+
+JOIN_CODE_ITERATIONS = 100_000
+MAX_JOIN_CODE_CHARS = 128
+CATCH_UP_LIMIT = 100
+
+
+def hash_join_code(
+    code: str, *, salt: bytes | None = None, iterations: int = JOIN_CODE_ITERATIONS
+) -> str:
+    """The stored form of a join code: salted PBKDF2-HMAC-SHA256."""
+    salt = secrets.token_bytes(16) if salt is None else salt
+    digest = hashlib.pbkdf2_hmac("sha256", code.encode("utf-8"), salt, iterations)
+    return f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"
+
+
+def join_code_matches(code: str, stored: str) -> bool:
+    """Constant-time check of ``code`` against :func:`hash_join_code`'s output."""
+    try:
+        scheme, iterations, salt_hex, digest_hex = stored.split("$")
+        if scheme != "pbkdf2_sha256":
+            return False
+        digest = hashlib.pbkdf2_hmac(
+            "sha256", code.encode("utf-8"), bytes.fromhex(salt_hex), int(iterations)
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+class ConnectionService:
+    def __init__(
+        self,
+        *,
+        sessions: SessionStore,
+        connections: ConnectionStore,
+        segments: SegmentLog,
+        sender: Sender,
+        publisher: EventPublisher,
+        supported_languages: Collection[str],
+        audio: AudioStore | None = None,
+        max_listeners_per_session: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sessions = sessions
+        self.connections = connections
+        self.segments = segments
+        self.sender = sender
+        self.publisher = publisher
+        self.supported_languages = frozenset(supported_languages)
+        self.audio = audio
+        self.max_listeners_per_session = max_listeners_per_session
+        self.clock = clock
+
+    # -- $connect / $disconnect --------------------------------------------------
+
+    def connect(self, connection_id: str, params: Mapping[str, Any] | None) -> Connection:
+        """Admit a listener or raise the PolycastError that explains the refusal."""
+        params = params or {}
+        session_id = _required(params, "sessionId")
+        language = _required(params, "targetLanguage")
+        if not is_session_id(session_id):
+            raise BadRequest("sessionId is not a session id (like golden-eagle-427)")
+        if not LANGUAGE_CODE.match(language):
+            raise BadRequest("targetLanguage is not a language code (like es)")
+        if language not in self.supported_languages:
+            listed = ", ".join(sorted(self.supported_languages))
+            raise UnsupportedLanguage(f"unsupported language {language!r}; supported: {listed}")
+
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise SessionNotFound(f"no session {session_id!r}")
+        if session.status == "ended":
+            raise SessionEnded(f"session {session_id!r} has ended")
+        self._check_join_code(session, params.get("joinCode"))
+        limit = self.max_listeners_per_session
+        if limit > 0 and session.listener_count >= limit:
+            raise SessionFull(f"session {session_id!r} is full ({limit} listeners)")
+
+        connection = Connection(
+            connection_id=connection_id,
+            session_id=session_id,
+            language=language,
+            connected_at=int(self.clock()),
+        )
+        self.connections.put(connection)
+        try:
+            counted = self.sessions.add_listener(session_id, language)
+        except Exception:
+            self.connections.delete(connection_id)
+            raise
+        self._publish(
+            "ListenerJoined",
+            events.listener_joined(
+                session_id,
+                language,
+                counted.listener_count,
+                counted.language_counts.get(language, 0),
+            ),
+        )
+        logger.info("listener joined", extra={"session_id": session_id, "language": language})
+        return connection
+
+    def _check_join_code(self, session: Session, given: object) -> None:
+        if not session.join_code_hash:
+            return
+        if given is None or given == "":
+            raise JoinCodeRequired("this session needs a join code")
+        if not isinstance(given, str) or len(given) > MAX_JOIN_CODE_CHARS:
+            raise JoinCodeInvalid("wrong join code")
+        if not join_code_matches(given, session.join_code_hash):
+            raise JoinCodeInvalid("wrong join code")
+
+    def disconnect(self, connection_id: str, *, reason: str = "disconnected") -> Connection | None:
+        """Forget the connection; a second call (or a 410 prune first) counts nothing."""
+        removed = self.connections.delete(connection_id)
+        if removed is None:
+            return None
+        session = self.sessions.remove_listener(removed.session_id, removed.language)
+        listener_count = session.listener_count if session else 0
+        language_count = session.language_counts.get(removed.language, 0) if session else 0
+        self._publish(
+            "ListenerLeft",
+            events.listener_left(
+                removed.session_id, removed.language, listener_count, language_count, reason
+            ),
+        )
+        return removed
+
+    # -- actions -----------------------------------------------------------------
+
+    def ping(self, connection_id: str) -> dict[str, Any]:
+        pong = messages.pong_message()
+        self.send(connection_id, pong)
+        return pong
+
+    def catch_up(self, connection_id: str, body: Mapping[str, Any]) -> int:
+        """Resend the segments after ``fromSequence``, in order; returns how many."""
+        if "fromSequence" not in body:
+            raise MissingField("fromSequence")
+        from_sequence = body["fromSequence"]
+        if isinstance(from_sequence, bool) or not isinstance(from_sequence, int):
+            raise BadRequest("fromSequence must be an integer")
+        if from_sequence < 0:
+            raise BadRequest("fromSequence must not be negative")
+        connection = self.connections.get(connection_id)
+        if connection is None:
+            raise ConnectionGone("unknown connection")
+        later = self.segments.since(
+            connection.session_id, connection.language, from_sequence, limit=CATCH_UP_LIMIT
+        )
+        for segment in later:
+            for frame in encode_segment(segment, audio=self.audio):
+                self.sender.post(connection_id, frame)
+        self.send(
+            connection_id,
+            messages.ack_message("catchUp", fromSequence=from_sequence, resent=len(later)),
+        )
+        return len(later)
+
+    def unknown_action(self, connection_id: str, action: object) -> dict[str, Any]:
+        shown = action if isinstance(action, str) else None
+        text = f"unknown action {shown[:32]!r}" if shown else "message needs an action"
+        error = messages.error_message("UNKNOWN_ACTION", f"{text}; actions: ping, catchUp")
+        self.send(connection_id, error)
+        return error
+
+    def send_error(self, connection_id: str, err: PolycastError) -> dict[str, Any]:
+        error = messages.error_message(err.code, err.message)
+        self.send(connection_id, error)
+        return error
+
+    def send(self, connection_id: str, message: dict[str, Any]) -> None:
+        """Post one message; a listener already gone is not an error here."""
+        try:
+            self.sender.post(connection_id, messages.encode(message))
+        except ConnectionGone:
+            logger.info("reply to a gone connection dropped")
+
+    def _publish(self, detail_type: str, detail: dict[str, Any]) -> None:
+        try:
+            self.publisher.publish([(detail_type, detail)])
+        except PolycastError as exc:
+            logger.warning("%s not published: %s", detail_type, exc.code)
+
+
+def _required(params: Mapping[str, Any], name: str) -> str:
+    value = params.get(name)
+    if value is None or value == "":
+        raise MissingField(name)
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    return value
