@@ -1,0 +1,318 @@
+"""Process one transcript: translate and synthesize once per listened-to language.
+
+Reads one Sessions item (active languages and listener count: O(1) in listeners),
+looks every language up in the translation cache in one batch, then runs one
+pipeline per language in parallel — translate (on a miss), build SSML for the
+voice's engine, synthesize (unless the audio cache already has the exact SSML) —
+and publishes one ``SegmentReady`` per language in PutEvents batches.
+
+Failure policy, per language: a failed translation skips the language and is
+counted; a failed synthesis still sends the text (``audio`` null). Only when every
+language failed and at least one failure was transient does the whole transcript
+raise :class:`TransientError`, so the stream retries it instead of losing it.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from polycast.domain import events
+from polycast.domain.cache_keys import audio_key
+from polycast.domain.models import AudioRef, EmotionDynamics, Segment, Session, Transcript
+from polycast.domain.ssml import build_ssml
+from polycast.domain.voices import voice_for
+from polycast.errors import PolycastError, TransientError
+from polycast.ports import AudioStore, EventPublisher, SessionStore, Synthesizer, Translator
+from polycast.services.translation_cache import TranslationCache
+
+log = logging.getLogger(__name__)
+
+SEGMENT_READY = "SegmentReady"
+
+
+@dataclass
+class Outcome:
+    """What happened to one transcript; also the seed's direct-invoke response."""
+
+    session_id: str
+    sequence: int
+    listener_count: int = 0
+    languages_processed: int = 0
+    failed_languages: dict[str, str] = field(default_factory=dict)  # language → error code
+    audio_missing: dict[str, str] = field(default_factory=dict)  # language → why no audio
+    cache_hits: int = 0
+    cache_misses: int = 0
+    events_published: int = 0
+    events_failed: int = 0
+    duration_ms: float = 0.0
+    skipped: str | None = None  # why nothing was translated, e.g. "no listeners"
+
+    @property
+    def languages_failed(self) -> int:
+        return len(self.failed_languages)
+
+    @property
+    def cache_hit_rate(self) -> float:
+        """Share of languages answered from a cache tier (0 when nothing was looked up)."""
+        total = self.cache_hits + self.cache_misses
+        return self.cache_hits / total if total else 0.0
+
+    @property
+    def broadcast_success_rate(self) -> float:
+        """Share of SegmentReady events the bus accepted (delivery itself is async).
+
+        1.0 when there was nothing to publish: nothing failed.
+        """
+        total = self.events_published + self.events_failed
+        return self.events_published / total if total else 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sessionId": self.session_id,
+            "sequence": self.sequence,
+            "listenerCount": self.listener_count,
+            "languagesProcessed": self.languages_processed,
+            "failedLanguages": dict(self.failed_languages),
+            "audioMissing": dict(self.audio_missing),
+            "cacheHits": self.cache_hits,
+            "cacheMisses": self.cache_misses,
+            "eventsPublished": self.events_published,
+            "eventsFailed": self.events_failed,
+            "durationMs": round(self.duration_ms, 3),
+            "skipped": self.skipped,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        return cls(
+            session_id=data["sessionId"],
+            sequence=int(data["sequence"]),
+            listener_count=int(data.get("listenerCount", 0)),
+            languages_processed=int(data.get("languagesProcessed", 0)),
+            failed_languages=dict(data.get("failedLanguages") or {}),
+            audio_missing=dict(data.get("audioMissing") or {}),
+            cache_hits=int(data.get("cacheHits", 0)),
+            cache_misses=int(data.get("cacheMisses", 0)),
+            events_published=int(data.get("eventsPublished", 0)),
+            events_failed=int(data.get("eventsFailed", 0)),
+            duration_ms=float(data.get("durationMs", 0.0)),
+            skipped=data.get("skipped"),
+        )
+
+
+@dataclass
+class _LanguageResult:
+    language: str
+    text: str | None = None
+    audio: AudioRef | None = None
+    error: Exception | None = None
+    audio_missing: str | None = None
+    translate_ms: float = 0.0
+    synthesize_ms: float = 0.0
+
+
+class Orchestrator:
+    """Built once per container; thread-safe, so many sessions can share it.
+
+    ``max_workers`` bounds the language pipelines in flight across all sessions;
+    the tasks never wait on each other, so a shared pool cannot deadlock.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessions: SessionStore,
+        translator: Translator,
+        synthesizer: Synthesizer,
+        cache: TranslationCache,
+        audio: AudioStore,
+        publisher: EventPublisher,
+        audio_bucket: str,
+        inline_audio_max_bytes: int = 64 * 1024,
+        max_workers: int = 32,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.sessions = sessions
+        self.translator = translator
+        self.synthesizer = synthesizer
+        self.cache = cache
+        self.audio = audio
+        self.publisher = publisher
+        self.audio_bucket = audio_bucket
+        self.inline_audio_max_bytes = inline_audio_max_bytes
+        self._clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="language")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def process(
+        self, transcript: Transcript, sequence: int, *, session: Session | None = None
+    ) -> Outcome:
+        started = self._clock()
+        outcome = Outcome(session_id=transcript.session_id, sequence=sequence)
+        if session is None:
+            session = self.sessions.get(transcript.session_id)
+        if session is None or session.listener_count <= 0 or not session.active_languages:
+            outcome.listener_count = session.listener_count if session else 0
+            outcome.skipped = "no listeners"
+            outcome.duration_ms = (self._clock() - started) * 1000
+            return outcome
+        outcome.listener_count = session.listener_count
+        targets = session.active_languages
+        source = transcript.source_language
+
+        lookup = self.cache.lookup(transcript.text, source, [t for t in targets if t != source])
+        outcome.cache_hits, outcome.cache_misses = lookup.hits, lookup.misses
+        known = dict(lookup.found)
+        for target in targets:
+            if target == source:  # listeners of the source language hear the original
+                known[target] = transcript.text
+
+        futures = [
+            self._pool.submit(self._language, transcript, target, known.get(target))
+            for target in targets
+        ]
+        results = [f.result() for f in futures]
+
+        fresh = {
+            r.language: r.text
+            for r in results
+            if r.text is not None and r.language not in known and r.language != source
+        }
+        self.cache.store_translations(transcript.text, source, fresh)
+
+        failed = [r for r in results if r.error is not None]
+        for r in failed:
+            err = r.error
+            outcome.failed_languages[r.language] = (
+                err.code if isinstance(err, PolycastError) else type(err).__name__
+            )
+        all_failed = bool(failed) and len(failed) == len(results)
+        if all_failed and any(isinstance(r.error, TransientError) for r in failed):
+            raise TransientError(
+                f"every language failed ({', '.join(sorted(outcome.failed_languages))}); "
+                "retrying the transcript"
+            )
+
+        total_ms = (self._clock() - started) * 1000
+        segments = [
+            self._segment(transcript, sequence, r, total_ms) for r in results if r.error is None
+        ]
+        for r in results:
+            if r.error is None and r.audio_missing:
+                outcome.audio_missing[r.language] = r.audio_missing
+        outcome.languages_processed = len(segments)
+        if segments:
+            published = self.publisher.publish(
+                (SEGMENT_READY, events.segment_ready(s)) for s in segments
+            )
+            outcome.events_published = published.published
+            outcome.events_failed = len(published.failed)
+        outcome.duration_ms = (self._clock() - started) * 1000
+        return outcome
+
+    def _language(self, transcript: Transcript, target: str, known: str | None) -> _LanguageResult:
+        """Translate (unless known) then synthesize one language; never raises."""
+        result = _LanguageResult(language=target, text=known)
+        if result.text is None:
+            t0 = self._clock()
+            try:
+                result.text = self.translator.translate(
+                    transcript.text, source=transcript.source_language, target=target
+                )
+            except Exception as exc:
+                log.warning(
+                    "translation failed",
+                    extra={
+                        "sessionId": transcript.session_id,
+                        "language": target,
+                        "error": _code(exc),
+                    },
+                )
+                result.error = exc
+                return result
+            finally:
+                result.translate_ms = (self._clock() - t0) * 1000
+        t1 = self._clock()
+        result.audio, result.audio_missing = self._audio(result.text, target, transcript)
+        result.synthesize_ms = (self._clock() - t1) * 1000
+        return result
+
+    def _audio(
+        self, text: str, language: str, transcript: Transcript
+    ) -> tuple[AudioRef | None, str | None]:
+        """Audio for one language: the audio cache first, then the synthesizer."""
+        voice = voice_for(language, self.synthesizer.engine)
+        if voice is None:
+            return None, "NO_VOICE"
+        try:
+            ssml = build_ssml(text, transcript.emotion or EmotionDynamics(), engine=voice.engine)
+        except ValueError:
+            return None, "SSML_TOO_LONG"
+        key = audio_key(ssml, voice.voice_id, voice.engine, "mp3")
+        data = self._cached_audio(key)
+        stored = data is not None
+        if data is None:
+            try:
+                data = self.synthesizer.synthesize(ssml, language=language)
+            except Exception as exc:
+                log.warning(
+                    "synthesis failed; sending text only",
+                    extra={
+                        "sessionId": transcript.session_id,
+                        "language": language,
+                        "error": _code(exc),
+                    },
+                )
+                return None, _code(exc)
+        if not stored:
+            try:
+                self.audio.put(key, data)
+                stored = True
+            except Exception as exc:
+                log.warning(
+                    "audio cache write failed", extra={"language": language, "error": _code(exc)}
+                )
+        if len(data) <= self.inline_audio_max_bytes:
+            return AudioRef(format="mp3", data_b64=base64.b64encode(data).decode("ascii")), None
+        if not stored:
+            return None, "AUDIO_STORE_FAILED"
+        return AudioRef(format="mp3", bucket=self.audio_bucket, key=key, size=len(data)), None
+
+    def _cached_audio(self, key: str) -> bytes | None:
+        try:
+            return self.audio.get(key)
+        except Exception as exc:  # the cache is an optimization: synthesize instead
+            log.warning("audio cache read failed", extra={"error": _code(exc)})
+            return None
+
+    @staticmethod
+    def _segment(
+        transcript: Transcript, sequence: int, result: _LanguageResult, total_ms: float
+    ) -> Segment:
+        assert result.text is not None
+        return Segment(
+            session_id=transcript.session_id,
+            sequence=sequence,
+            language=result.language,
+            source_language=transcript.source_language,
+            text=result.text,
+            source_text=transcript.text,
+            audio=result.audio,
+            timings={
+                "translateMs": round(result.translate_ms, 3),
+                "synthesizeMs": round(result.synthesize_ms, 3),
+                "totalMs": round(total_ms, 3),
+            },
+        )
+
+
+def _code(exc: BaseException) -> str:
+    return exc.code if isinstance(exc, PolycastError) else type(exc).__name__
