@@ -1,0 +1,68 @@
+"""Broadcaster Lambda: one EventBridge event (SegmentReady or SessionEnded) → listeners.
+
+Thin: the fan-out lives in ``polycast.services.broadcaster``; this file adds the
+Powertools plumbing (JSON logs correlated by sessionId, EMF metrics, tracing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import utils as logging_utils
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from polycast.composition import broadcaster_dependencies
+from polycast.config import Settings
+from polycast.errors import BadRequest
+from polycast.services.broadcaster import Broadcaster
+
+logger = Logger(service="broadcaster")
+metrics = Metrics(namespace="TranslationPipeline", service="broadcaster")
+tracer = Tracer(service="broadcaster")
+logging_utils.copy_config_to_registered_loggers(
+    source_logger=logger, include={"polycast.services.broadcaster"}
+)
+
+_broadcaster: Broadcaster | None = None
+
+
+def broadcaster() -> Broadcaster:
+    """Built on first use, then kept for the container's life (warm starts)."""
+    global _broadcaster  # noqa: PLW0603
+    if _broadcaster is None:
+        _broadcaster = broadcaster_dependencies(Settings.from_env())
+    return _broadcaster
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    bridge = EventBridgeEvent(event)
+    detail_type = bridge.detail_type
+    detail = bridge.detail if isinstance(event.get("detail"), dict) else {}
+    session_id = detail.get("sessionId")
+    if isinstance(session_id, str):
+        logger.set_correlation_id(session_id)
+    try:
+        result = broadcaster().handle(detail_type, detail)
+    except BadRequest as exc:
+        # Retrying a malformed event cannot help: log the reason and drop it.
+        logger.error("event rejected", extra={"code": exc.code, "reason": exc.message})
+        return {"status": "rejected", "code": exc.code, "reason": exc.message}
+
+    rate = result.success_rate
+    if rate is not None:
+        metrics.add_metric(name="BroadcastSuccessRate", unit=MetricUnit.Percent, value=rate)
+    return {
+        "status": "duplicate" if result.duplicate else "ok",
+        "delivered": result.delivered,
+        "gone": result.gone,
+        "failed": result.failed,
+        "skipped": result.skipped,
+        "durationMs": round(result.duration_ms, 3),
+        "broadcastSuccessRate": rate,
+    }

@@ -1,0 +1,105 @@
+"""Connection handler Lambda: the WebSocket routes ``$connect``, ``$disconnect``,
+``ping``, ``catchUp`` and ``$default``.
+
+A refused ``$connect`` answers its HTTP status with ``{"code", "message"}``, which
+the gateway shows the client. Other routes answer the listener through
+PostToConnection (no route responses), and every error reaches it as
+``{"type": "error", "code", "message"}`` — never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging import utils as logging_utils
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from polycast.composition import connection_dependencies
+from polycast.config import Settings
+from polycast.errors import PolycastError
+from polycast.services.connections import ConnectionService
+
+logger = Logger(service="connections")
+tracer = Tracer(service="connections")
+logging_utils.copy_config_to_registered_loggers(
+    source_logger=logger, include={"polycast.services.connections"}
+)
+
+_service: ConnectionService | None = None
+
+MAX_BODY_CHARS = 16 * 1024
+
+
+def service() -> ConnectionService:
+    """Built on first use, then kept for the container's life (warm starts)."""
+    global _service  # noqa: PLW0603
+    if _service is None:
+        _service = connection_dependencies(Settings.from_env())
+    return _service
+
+
+def _response(status: int, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"statusCode": status}
+    if body is not None:
+        out["body"] = json.dumps(body)
+    return out
+
+
+def _connect(connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    params = event.get("queryStringParameters") or {}
+    session_id = params.get("sessionId")
+    if isinstance(session_id, str):
+        logger.set_correlation_id(session_id[:128])
+    try:
+        connection = service().connect(connection_id, params)
+    except PolycastError as exc:
+        logger.info("connect refused", extra={"code": exc.code, "status": exc.status})
+        return _response(exc.status, {"code": exc.code, "message": exc.message})
+    return _response(200, {"sessionId": connection.session_id, "language": connection.language})
+
+
+def _action(route_key: str, connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    svc = service()
+    raw = event.get("body") or ""
+    body: Any = None
+    if isinstance(raw, str) and len(raw) <= MAX_BODY_CHARS:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+    if not isinstance(body, dict):
+        body = {}
+    try:
+        if route_key == "ping":
+            svc.ping(connection_id)
+        elif route_key == "catchUp":
+            svc.catch_up(connection_id, body)
+        else:
+            svc.unknown_action(connection_id, body.get("action"))
+            return _response(400)
+    except PolycastError as exc:
+        logger.info("action refused", extra={"route": route_key, "code": exc.code})
+        svc.send_error(connection_id, exc)
+        return _response(exc.status)
+    return _response(200)
+
+
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = event.get("requestContext") or {}
+    route_key = request.get("routeKey", "$default")
+    connection_id = request.get("connectionId", "")
+    try:
+        if route_key == "$connect":
+            return _connect(connection_id, event)
+        if route_key == "$disconnect":
+            service().disconnect(connection_id)
+            return _response(200)
+        return _action(route_key, connection_id, event)
+    except PolycastError as exc:
+        # Transient store errors and the like: the client sees the code, not a trace.
+        logger.warning("route failed", extra={"route": route_key, "code": exc.code})
+        return _response(exc.status, {"code": exc.code, "message": exc.message})
