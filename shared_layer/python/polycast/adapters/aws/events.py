@@ -1,0 +1,96 @@
+"""EventPublisher on EventBridge (PutEvents, at most 10 entries per call).
+
+PutEvents can accept a call and still refuse some entries (FailedEntryCount):
+those are retried, with a short backoff, and whatever is still refused is
+returned in ``PublishResult.failed`` (``index`` into the input, ``errorCode``)
+so the caller can decide — the processor retries the record.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from polycast import wiring
+from polycast.ports import PublishResult
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+
+MAX_ENTRIES_PER_CALL = 10
+
+
+class EventBridgePublisher:
+    def __init__(
+        self,
+        client: EventBridgeClient,
+        bus_name: str,
+        *,
+        source: str = wiring.SOURCE,
+        attempts: int = 3,
+        backoff_seconds: float = 0.05,
+    ) -> None:
+        self._client = client
+        self.bus_name = bus_name
+        self.source = source
+        self.attempts = max(1, attempts)
+        self.backoff_seconds = backoff_seconds
+
+    def publish(self, events: Iterable[tuple[str, Mapping[str, Any]]]) -> PublishResult:
+        entries = [
+            (
+                index,
+                {
+                    "Source": self.source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail, separators=(",", ":")),
+                    "EventBusName": self.bus_name,
+                },
+            )
+            for index, (detail_type, detail) in enumerate(events)
+        ]
+        result = PublishResult()
+        for start in range(0, len(entries), MAX_ENTRIES_PER_CALL):
+            self._put(entries[start : start + MAX_ENTRIES_PER_CALL], result)
+        return result
+
+    def _put(self, pending: list[tuple[int, dict[str, Any]]], result: PublishResult) -> None:
+        errors: dict[int, tuple[str, str]] = {}
+        for attempt in range(self.attempts):
+            if attempt:
+                time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+            try:
+                out = self._client.put_events(Entries=[entry for _, entry in pending])  # type: ignore[misc]
+            except (ClientError, BotoCoreError) as exc:
+                code = (
+                    exc.response.get("Error", {}).get("Code", "ClientError")
+                    if isinstance(exc, ClientError)
+                    else type(exc).__name__
+                )
+                errors = {index: (code, "PutEvents call failed") for index, _ in pending}
+                continue
+            retry: list[tuple[int, dict[str, Any]]] = []
+            for (index, entry), answer in zip(pending, out.get("Entries", []), strict=False):
+                if answer.get("ErrorCode"):
+                    errors[index] = (answer["ErrorCode"], answer.get("ErrorMessage", ""))
+                    retry.append((index, entry))
+                else:
+                    errors.pop(index, None)
+                    result.published += 1
+            pending = retry
+            if not pending:
+                return
+        for index, entry in pending:
+            code, message = errors.get(index, ("Unknown", ""))
+            result.failed.append(
+                {
+                    "index": index,
+                    "detailType": entry["DetailType"],
+                    "errorCode": code,
+                    "errorMessage": message,
+                }
+            )

@@ -1,0 +1,76 @@
+"""Synthesizer on Amazon Polly (SynthesizeSpeech, SSML in, MP3 out).
+
+Voices come from :mod:`polycast.domain.voices`. Under throttling a neural request
+is retried once on the language's standard voice (DESIGN §5: degrade, standard
+voice, then text only): the SSML built for neural is a subset standard accepts.
+When that fails too, the orchestrator sends the text without audio.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from polycast.domain.voices import Voice, polly_voice
+from polycast.errors import PolycastError, Throttled, TransientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_polly import PollyClient
+
+_THROTTLING = frozenset(
+    {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
+)
+_TRANSIENT = frozenset({"ServiceFailureException", "ServiceUnavailableException"})
+
+
+def polly_error(exc: ClientError) -> PolycastError:
+    code = exc.response.get("Error", {}).get("Code", "")
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in _THROTTLING or status == 429:
+        return Throttled(f"Polly: {code or status}")
+    if code in _TRANSIENT or status >= 500:
+        return TransientError(f"Polly: {code or status}")
+    if code in ("InvalidSsmlException", "SsmlMarksNotSupportedForTextTypeException"):
+        return PolycastError("Polly rejected the SSML", code="INVALID_SSML")
+    if code == "TextLengthExceededException":
+        return PolycastError("text too long for Polly", code="TEXT_TOO_LONG")
+    return PolycastError(f"Polly: {code or status}", code="SYNTHESIS_FAILED")
+
+
+class PollySynthesizer:
+    def __init__(self, client: PollyClient, *, engine: str = "neural") -> None:
+        if engine not in ("neural", "standard"):
+            raise ValueError(f"Polly engine must be neural or standard, got {engine!r}")
+        self._client = client
+        self.engine = engine
+
+    def synthesize(self, ssml: str, *, language: str) -> bytes:
+        voice = polly_voice(language, self.engine)
+        if voice is None:
+            raise PolycastError(f"Polly has no voice for {language}", code="NO_VOICE")
+        try:
+            return self._speak(ssml, voice)
+        except Throttled:
+            fallback = polly_voice(language, "standard")
+            if voice.engine != "neural" or fallback is None or fallback.engine != "standard":
+                raise
+            return self._speak(ssml, fallback)
+
+    def _speak(self, ssml: str, voice: Voice) -> bytes:
+        params: dict[str, str] = {
+            "Text": ssml,
+            "TextType": "ssml",
+            "OutputFormat": "mp3",
+            "VoiceId": voice.voice_id,
+            "Engine": voice.engine,
+        }
+        if voice.language_code:
+            params["LanguageCode"] = voice.language_code
+        try:
+            out = self._client.synthesize_speech(**params)  # type: ignore[arg-type]
+            return out["AudioStream"].read()
+        except ClientError as exc:
+            raise polly_error(exc) from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"Polly: {type(exc).__name__}") from exc

@@ -1,0 +1,367 @@
+"""The transcript stream, one Kinesis batch at a time.
+
+Why not Powertools' ``BatchProcessor`` as is: it runs records one after another,
+but a batch holds many sessions (DESIGN §5) and each transcript waits on
+Translate and Polly for hundreds of milliseconds. So the batch is grouped by
+session, the groups run concurrently in a thread pool, and each group runs
+strictly in order. We build the same partial batch response Powertools would
+(``{"batchItemFailures": [{"itemIdentifier": <sequenceNumber>}]}``).
+
+Rules, in the order a record meets them:
+
+* KPL aggregates are unpacked with aws-kinesis-agg. Its deaggregator silently
+  yields nothing when ``approximateArrivalTimestamp`` is missing, so we fill it
+  in; an aggregate that still yields nothing is rejected. Sub-records keep their
+  parent's ``sequenceNumber``: a failure is reported by the parent's number.
+* A record that can never succeed (``BadRequest``, an ended session) becomes a
+  ``TranscriptRejected`` event and is NOT reported failed: it must not stall the
+  shard.
+* A transient failure (or a bug) fails that record AND every later record of the
+  same session in this batch — order within a session is sacred — while other
+  sessions go on. Lambda then retries from the lowest failed sequence number.
+* Everything is idempotent (Powertools idempotency, DynamoDB conditional writes):
+  a transcript on (sessionId, sequence); a stream-order sequence on the Kinesis
+  record id; session start and end once per session. Redelivered records emit
+  nothing new.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_kinesis_agg.deaggregator import deaggregate_records
+from aws_lambda_powertools.utilities.idempotency import (
+    BasePersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
+
+from polycast.domain import events
+from polycast.domain.models import Record, SessionEnd, SessionStart, Transcript
+from polycast.domain.records import parse_direct_invoke, parse_record, record_session_id
+from polycast.errors import BadRequest, InvalidRecord, PolycastError, TransientError
+from polycast.errors import SessionEnded as SessionEndedError
+from polycast.ports import EventPublisher, SessionStore
+from polycast.services.connections import hash_join_code
+from polycast.services.orchestrator import Orchestrator, Outcome
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_REJECTED = "TranscriptRejected"
+SESSION_STARTED = "SessionStarted"
+SESSION_ENDED = "SessionEnded"
+
+
+@dataclass
+class StreamRecord:
+    """One user record of the batch (a KPL sub-record or a plain record)."""
+
+    parent: str  # the Kinesis sequenceNumber reported on failure
+    sub: int | None
+    session_id: str | None
+    record: Record | None = None
+    rejection: BadRequest | None = None
+
+    @property
+    def record_id(self) -> str:
+        return self.parent if self.sub is None else f"{self.parent}:{self.sub}"
+
+
+@dataclass
+class BatchResult:
+    failed: list[str] = field(default_factory=list)  # parent sequence numbers, batch order
+    outcomes: list[Outcome] = field(default_factory=list)  # transcripts processed now
+    rejected: int = 0
+    replayed: int = 0  # records already done by an earlier delivery
+
+    def response(self) -> dict[str, Any]:
+        return {"batchItemFailures": [{"itemIdentifier": seq} for seq in self.failed]}
+
+
+@dataclass
+class _GroupResult:
+    failed: set[str] = field(default_factory=set)
+    outcomes: list[Outcome] = field(default_factory=list)
+    rejected: int = 0
+    replayed: int = 0
+
+
+class TranscriptProcessor:
+    """Built once per container. ``idempotency_store`` makes one persistence layer per
+    idempotent step (Powertools reconfigures a layer per call, so steps running on
+    different threads must not share one)."""
+
+    def __init__(
+        self,
+        *,
+        orchestrator: Orchestrator,
+        sessions: SessionStore,
+        publisher: EventPublisher,
+        idempotency_store: Callable[[], BasePersistenceLayer],
+        idempotency_ttl_seconds: int = 6 * 3600,
+        max_parallel_sessions: int = 16,
+    ) -> None:
+        self.orchestrator = orchestrator
+        self.sessions = sessions
+        self.publisher = publisher
+        self.idempotency = IdempotencyConfig(expires_after_seconds=idempotency_ttl_seconds)
+        self._pool = ThreadPoolExecutor(
+            max_workers=max_parallel_sessions, thread_name_prefix="session"
+        )
+
+        def once(step: Callable[..., dict[str, Any]], prefix: str) -> Callable[..., dict[str, Any]]:
+            wrapped: Callable[..., dict[str, Any]] = idempotent_function(
+                step,
+                data_keyword_argument="key",
+                persistence_store=idempotency_store(),
+                config=self.idempotency,
+                key_prefix=f"polycast.{prefix}",
+            )
+            return wrapped
+
+        self._transcript_once = once(self._transcript_step, "transcript")
+        self._sequence_once = once(self._sequence_step, "sequence")
+        self._start_once = once(self._start_step, "sessionStarted")
+        self._end_once = once(self._end_step, "sessionEnded")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # ---- entry points -------------------------------------------------------------
+
+    def process_batch(self, event: Mapping[str, Any], context: Any = None) -> BatchResult:
+        self._register(context)
+        raw = list(event.get("Records") or [])
+        records = [r for parent in raw for r in self._unpack(parent)]
+        order = {str(r.get("kinesis", {}).get("sequenceNumber")): i for i, r in enumerate(raw)}
+        result = BatchResult()
+
+        groups: dict[str, list[StreamRecord]] = {}
+        for rec in records:
+            groups.setdefault(rec.session_id or f"?{rec.record_id}", []).append(rec)
+        failed: set[str] = set()
+        for group in self._pool.map(self._run_group, groups.values()):
+            failed |= group.failed
+            result.outcomes.extend(group.outcomes)
+            result.rejected += group.rejected
+            result.replayed += group.replayed
+        result.failed = sorted(failed, key=lambda seq: order.get(seq, len(order)))
+        return result
+
+    def process_direct(self, event: Mapping[str, Any], context: Any = None) -> Outcome:
+        """The seed's direct-invoke event. BadRequest propagates (the handler answers 400)."""
+        self._register(context)
+        transcript = parse_direct_invoke(event)
+        self._ensure_session(transcript)
+        sequence = transcript.sequence
+        if sequence is None:
+            sequence = self.sessions.next_sequence(transcript.session_id)
+        outcome, _ = self._transcript(transcript, sequence)
+        return outcome
+
+    # ---- unpacking ---------------------------------------------------------------
+
+    def _register(self, context: Any) -> None:
+        if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+            self.idempotency.register_lambda_context(context)
+
+    def _unpack(self, parent: Mapping[str, Any]) -> list[StreamRecord]:
+        kinesis = parent.get("kinesis") or {}
+        seq = str(kinesis.get("sequenceNumber", ""))
+        pk = kinesis.get("partitionKey")
+        fallback_session = pk if isinstance(pk, str) else None
+        fixed = copy.deepcopy(dict(parent))
+        meta = fixed.setdefault("kinesis", {})
+        # aws-kinesis-agg drops aggregates without these fields, silently (DESIGN §9),
+        # after printing the raw payload to stderr: never let it get that far.
+        meta.setdefault("approximateArrivalTimestamp", time.time())
+        meta.setdefault("kinesisSchemaVersion", "1.0")
+        try:
+            subs = deaggregate_records([fixed])
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            subs = []
+        if not subs:
+            bad = InvalidRecord("aggregated record could not be unpacked")
+            return [StreamRecord(seq, None, fallback_session, rejection=bad)]
+        out = []
+        for sub in subs:
+            aggregated = sub["kinesis"].get("aggregated")
+            sub_seq = sub["kinesis"].get("subSequenceNumber") if aggregated else None
+            out.append(self._decode(seq, sub_seq, sub["kinesis"], fallback_session))
+        return out
+
+    @staticmethod
+    def _decode(
+        parent: str, sub: int | None, kinesis: Mapping[str, Any], fallback_session: str | None
+    ) -> StreamRecord:
+        try:
+            data = base64.b64decode(kinesis.get("data") or b"", validate=True)
+        except (binascii.Error, ValueError):
+            return StreamRecord(
+                parent, sub, fallback_session, rejection=InvalidRecord("data is not base64")
+            )
+        session_id = record_session_id(data) or fallback_session
+        try:
+            record = parse_record(data)
+        except BadRequest as exc:
+            return StreamRecord(parent, sub, session_id, rejection=exc)
+        return StreamRecord(parent, sub, record.session_id, record=record)
+
+    # ---- one session's records, in order ------------------------------------------
+
+    def _run_group(self, items: Sequence[StreamRecord]) -> _GroupResult:
+        result = _GroupResult()
+        for index, item in enumerate(items):
+            try:
+                if item.rejection is not None:
+                    self._reject(item, item.rejection)
+                    result.rejected += 1
+                    continue
+                try:
+                    outcome, ran = self._handle(item)
+                except (BadRequest, SessionEndedError) as exc:
+                    self._reject(item, exc)
+                    result.rejected += 1
+                    continue
+                if outcome is not None and ran:
+                    result.outcomes.append(outcome)
+                elif not ran:
+                    result.replayed += 1
+            except Exception as exc:
+                later = {i.parent for i in items[index:]}
+                result.failed |= later
+                log.warning(
+                    "record failed; it and the session's later records will be retried",
+                    extra={
+                        "sessionId": item.session_id,
+                        "recordId": item.record_id,
+                        "error": _code(exc),
+                        "held": len(items) - index - 1,
+                    },
+                )
+                break
+        return result
+
+    def _handle(self, item: StreamRecord) -> tuple[Outcome | None, bool]:
+        record = item.record
+        if isinstance(record, SessionStart):
+            return None, self._start(record)
+        if isinstance(record, SessionEnd):
+            return None, self._end(record)
+        assert isinstance(record, Transcript)
+        self._ensure_session(record)
+        sequence = record.sequence
+        if sequence is None:
+            ran: list[bool] = []
+            sequence = int(
+                self._sequence_once(
+                    key={"sessionId": record.session_id, "recordId": item.record_id},
+                    session_id=record.session_id,
+                    ran=ran,
+                )["sequence"]
+            )
+        return self._transcript(record, sequence)
+
+    def _reject(self, item: StreamRecord, error: PolycastError) -> None:
+        """Bad input: tell the bus why, and never retry it (unless the bus refused)."""
+        record = item.record
+        sequence = record.sequence if isinstance(record, Transcript) else None
+        detail = events.transcript_rejected(
+            code=error.code,
+            reason=str(error),
+            session_id=item.session_id,
+            sequence=sequence,
+            record_id=item.record_id,
+        )
+        log.info(
+            "record rejected",
+            extra={"sessionId": item.session_id, "recordId": item.record_id, "code": error.code},
+        )
+        self._publish_or_raise([(TRANSCRIPT_REJECTED, detail)])
+
+    def _publish_or_raise(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        result = self.publisher.publish(entries)
+        if result.failed:
+            raise TransientError(f"event bus refused {len(result.failed)} event(s)")
+
+    # ---- idempotent steps ----------------------------------------------------------
+
+    def _transcript(self, transcript: Transcript, sequence: int) -> tuple[Outcome, bool]:
+        ran: list[bool] = []
+        try:
+            data = self._transcript_once(
+                key={"sessionId": transcript.session_id, "sequence": sequence},
+                transcript=transcript,
+                ran=ran,
+            )
+        except IdempotencyAlreadyInProgressError as exc:
+            raise TransientError("the same transcript is being processed elsewhere") from exc
+        return Outcome.from_json(data), bool(ran)
+
+    def _transcript_step(
+        self, *, key: dict[str, Any], transcript: Transcript, ran: list[bool]
+    ) -> dict[str, Any]:
+        ran.append(True)
+        session = self.sessions.get(transcript.session_id)
+        if session is not None and session.status == "ended":
+            raise SessionEndedError(f"session {transcript.session_id} has ended")
+        outcome = self.orchestrator.process(transcript, int(key["sequence"]), session=session)
+        if outcome.events_failed:
+            raise TransientError(f"event bus refused {outcome.events_failed} SegmentReady event(s)")
+        return outcome.to_json()
+
+    def _sequence_step(
+        self, *, key: dict[str, Any], session_id: str, ran: list[bool]
+    ) -> dict[str, Any]:
+        ran.append(True)
+        return {"sequence": self.sessions.next_sequence(session_id)}
+
+    def _ensure_session(self, transcript: Transcript) -> None:
+        """A transcript for an unknown session starts it (once)."""
+        if self.sessions.get(transcript.session_id) is None:
+            self._start(SessionStart(transcript.session_id, transcript.source_language))
+
+    def _start(self, start: SessionStart) -> bool:
+        ran: list[bool] = []
+        self._start_once(key={"sessionId": start.session_id}, start=start, ran=ran)
+        return bool(ran)
+
+    def _start_step(
+        self, *, key: dict[str, Any], start: SessionStart, ran: list[bool]
+    ) -> dict[str, Any]:
+        ran.append(True)
+        code_hash = hash_join_code(start.join_code) if start.join_code else None
+        created = self.sessions.start(
+            start.session_id, start.source_language, join_code_hash=code_hash
+        )
+        detail = events.session_started(start.session_id, start.source_language)
+        self._publish_or_raise([(SESSION_STARTED, detail)])
+        return {"created": created}
+
+    def _end(self, end: SessionEnd) -> bool:
+        ran: list[bool] = []
+        self._end_once(key={"sessionId": end.session_id}, end=end, ran=ran)
+        return bool(ran)
+
+    def _end_step(self, *, key: dict[str, Any], end: SessionEnd, ran: list[bool]) -> dict[str, Any]:
+        ran.append(True)
+        if self.sessions.get(end.session_id) is None:
+            return {"ended": False}
+        ended = self.sessions.end(end.session_id, reason=end.reason)
+        self._publish_or_raise([(SESSION_ENDED, events.session_ended(end.session_id, end.reason))])
+        return {"ended": ended}
+
+
+def _code(exc: BaseException) -> str:
+    return exc.code if isinstance(exc, PolycastError) else type(exc).__name__
