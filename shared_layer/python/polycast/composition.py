@@ -6,26 +6,24 @@ the result, so boto3 clients and pools survive warm starts.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
 from polycast.config import Settings
 from polycast.domain.languages import SUPPORTED_LANGUAGES
+from polycast.ports import Synthesizer, Translator
 from polycast.services.broadcaster import Broadcaster
 from polycast.services.connections import ConnectionService
+from polycast.services.orchestrator import Orchestrator
+from polycast.services.processor import TranscriptProcessor
+from polycast.services.translation_cache import TranslationCache
 
-
-def aws_client(settings: Settings, service: str, *, config: Config | None = None) -> Any:
-    """A boto3 client for ``service``, on the emulator when ``AWS_ENDPOINT_URL`` says so."""
-    kw: dict[str, Any] = {"region_name": settings.region}
-    if settings.aws_endpoint_url:
-        kw["endpoint_url"] = settings.aws_endpoint_url
-    if config is not None:
-        kw["config"] = config
-    return boto3.session.Session().client(service, **kw)  # type: ignore[call-overload]
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
 
 def management_client(settings: Settings, *, pool: int) -> Any:
@@ -56,8 +54,8 @@ def supported_target_languages(settings: Settings) -> Collection[str]:
         try:
             from polycast.adapters import local as local_engines
 
-            discovered = local_engines.supported_languages()  # type: ignore[attr-defined]
-        except (ImportError, AttributeError):
+            discovered = local_engines.supported_languages()
+        except (ImportError, AttributeError, OSError):
             return SUPPORTED_LANGUAGES
         return frozenset(discovered)
     return SUPPORTED_LANGUAGES
@@ -65,6 +63,7 @@ def supported_target_languages(settings: Settings) -> Collection[str]:
 
 def _shared_adapters(settings: Settings, *, pool: int) -> dict[str, Any]:
     """Stores and publishers both WebSocket-side functions use."""
+    from polycast.adapters.aws import clients
     from polycast.adapters.aws.audio import S3AudioStore
     from polycast.adapters.aws.connections import DynamoConnectionStore
     from polycast.adapters.aws.events import EventBridgePublisher
@@ -72,14 +71,16 @@ def _shared_adapters(settings: Settings, *, pool: int) -> dict[str, Any]:
     from polycast.adapters.aws.sender import ApiGatewaySender
     from polycast.adapters.aws.sessions import DynamoSessionStore
 
-    ddb = aws_client(settings, "dynamodb", config=Config(max_pool_connections=max(10, pool)))
+    ddb = clients.client("dynamodb", settings, pool=max(10, pool))
     return {
         "sessions": DynamoSessionStore(ddb, settings.sessions_table),
         "connections": DynamoConnectionStore(ddb, settings.connections_table),
         "segments": DynamoSegmentLog(ddb, settings.segments_table),
         "sender": ApiGatewaySender(management_client(settings, pool=pool)),
-        "publisher": EventBridgePublisher(aws_client(settings, "events"), settings.event_bus_name),
-        "audio": S3AudioStore(aws_client(settings, "s3"), settings.audio_bucket),
+        "publisher": EventBridgePublisher(
+            clients.client("events", settings), settings.event_bus_name
+        ),
+        "audio": S3AudioStore(clients.client("s3", settings), settings.audio_bucket),
     }
 
 
@@ -98,3 +99,102 @@ def connection_dependencies(settings: Settings) -> ConnectionService:
         supported_languages=supported_target_languages(settings),
         max_listeners_per_session=settings.max_listeners_per_session,
     )
+
+
+# ---- transcript processor ------------------------------------------------------------
+
+
+@dataclass
+class ProcessorDeps:
+    """What the transcript processor keeps for the container's life."""
+
+    settings: Settings
+    processor: TranscriptProcessor
+    orchestrator: Orchestrator
+    cache: TranslationCache
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.processor.close()
+        self.orchestrator.close()
+        for close in self.closers:
+            close()
+
+
+def processor_dependencies(
+    settings: Settings,
+    *,
+    translator: Translator | None = None,
+    synthesizer: Synthesizer | None = None,
+    idempotency_store: Callable[[], BasePersistenceLayer] | None = None,
+    max_language_workers: int = 32,
+) -> ProcessorDeps:
+    """Stores on DynamoDB/S3/EventBridge; engines by ``POLYCAST_ENGINES``.
+
+    ``aws``: Amazon Translate and Polly (``POLLY_ENGINE``). ``local``: Apertium and
+    espeak-ng. Tests pass ``translator``/``synthesizer`` fakes (moto has no Translate,
+    and its Polly returns eight NUL bytes).
+    """
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from polycast.adapters.aws import clients
+    from polycast.adapters.aws.audio import S3AudioStore
+    from polycast.adapters.aws.events import EventBridgePublisher
+    from polycast.adapters.aws.sessions import DynamoSessionStore
+    from polycast.adapters.aws.translation_cache import DynamoTranslationCacheStore
+
+    pool = max(10, max_language_workers * 2)
+    ddb = clients.client("dynamodb", settings, pool=pool)
+    closers: list[Callable[[], None]] = []
+    if translator is None or synthesizer is None:
+        if settings.engines == "local":
+            from polycast.adapters.local import local_engines
+
+            engines = local_engines()
+            closers.append(engines.close)
+            translator = translator or engines.translator
+            synthesizer = synthesizer or engines.synthesizer
+        else:
+            from polycast.adapters.aws.polly import PollySynthesizer
+            from polycast.adapters.aws.translate import AmazonTranslator
+
+            translator = translator or AmazonTranslator(
+                clients.client("translate", settings, pool=pool)
+            )
+            synthesizer = synthesizer or PollySynthesizer(
+                clients.client("polly", settings, pool=pool), engine=settings.polly_engine
+            )
+
+    sessions = DynamoSessionStore(
+        ddb, settings.sessions_table, ttl_seconds=settings.session_max_seconds + 24 * 3600
+    )
+    publisher = EventBridgePublisher(clients.client("events", settings), settings.event_bus_name)
+    cache = TranslationCache(
+        DynamoTranslationCacheStore(ddb, settings.cached_translations_table),
+        max_entries=settings.max_cache_entries,
+        ttl_seconds=settings.cache_ttl_seconds,
+    )
+    orchestrator = Orchestrator(
+        sessions=sessions,
+        translator=translator,
+        synthesizer=synthesizer,
+        cache=cache,
+        audio=S3AudioStore(clients.client("s3", settings, pool=pool), settings.audio_bucket),
+        publisher=publisher,
+        audio_bucket=settings.audio_bucket,
+        inline_audio_max_bytes=settings.inline_audio_max_bytes,
+        max_workers=max_language_workers,
+    )
+
+    def dynamo_idempotency() -> BasePersistenceLayer:
+        return DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=ddb)
+
+    processor = TranscriptProcessor(
+        orchestrator=orchestrator,
+        sessions=sessions,
+        publisher=publisher,
+        idempotency_store=idempotency_store or dynamo_idempotency,
+        # Start/end keys must outlive the longest session; sequences the stream's retries.
+        idempotency_ttl_seconds=settings.session_max_seconds + 3600,
+    )
+    return ProcessorDeps(settings, processor, orchestrator, cache, closers)

@@ -1,0 +1,168 @@
+"""Transcript processor Lambda: Kinesis batches (and the seed's direct invoke) → SegmentReady.
+
+Thin: the work lives in ``polycast.services.processor`` and ``.orchestrator``; this
+file adds the Powertools plumbing (JSON logs correlated by sessionId, EMF metrics in
+``TranslationPipeline``, tracing) and the two response shapes.
+
+**Kinesis batch** → the partial batch response
+``{"batchItemFailures": [{"itemIdentifier": "<parent sequenceNumber>"}]}``.
+
+**Direct invoke** (the seed's event) → ``{"statusCode": 200, "success": true,
+"languagesProcessed", "languagesFailed", "cacheHitRate", "broadcastSuccessRate",
+"durationMs", "listenerCount", "sessionId", "sequence"}``. Rates are fractions 0–1.
+``broadcastSuccessRate`` is the share of SegmentReady events the bus accepted:
+delivery to listeners is asynchronous now (the broadcaster reports it in
+``BroadcastCompleted`` and its own BroadcastSuccessRate metric).
+Bad input → ``{"statusCode": 400, "success": false, "error": {"code": "MISSING_FIELD",
+"message": "missing required field: transcriptText"}}``; other refusals use the
+error's status (404 SESSION_ENDED, 503 TRANSIENT: worth retrying).
+
+Metrics (EMF, namespace TranslationPipeline) are in percent for rates, one value per
+batch for rates and counts, one value per transcript for duration and listeners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import utils as logging_utils
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from polycast.composition import ProcessorDeps, processor_dependencies
+from polycast.config import Settings
+from polycast.errors import PolycastError
+from polycast.services.orchestrator import Outcome
+from polycast.services.processor import BatchResult
+
+SERVICE = "transcript-processor"
+MAX_VALUES_PER_METRIC = 100  # EMF's limit per metric per record
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace="TranslationPipeline", service=SERVICE)
+tracer = Tracer(service=SERVICE)
+logging_utils.copy_config_to_registered_loggers(
+    source_logger=logger,
+    include={
+        "polycast.services.processor",
+        "polycast.services.orchestrator",
+        "polycast.services.translation_cache",
+    },
+)
+
+_deps: ProcessorDeps | None = None
+
+
+def dependencies() -> ProcessorDeps:
+    """Built on first use, then kept for the container's life (warm starts)."""
+    global _deps  # noqa: PLW0603
+    if _deps is None:
+        _deps = processor_dependencies(Settings.from_env())
+    return _deps
+
+
+def use_dependencies(deps: ProcessorDeps | None) -> None:
+    """Swap the dependencies (tests inject fakes for Translate and Polly)."""
+    global _deps  # noqa: PLW0603
+    _deps = deps
+
+
+def is_kinesis_batch(event: Any) -> bool:
+    if not isinstance(event, Mapping) or not isinstance(event.get("Records"), list):
+        return False
+    records = event["Records"]
+    return all(isinstance(r, Mapping) and "kinesis" in r for r in records)
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_kinesis_batch(event):
+        return _batch(event, context)
+    return _direct(event, context)
+
+
+def _batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = dependencies().processor.process_batch(event, context)
+    _record_metrics(result.outcomes)
+    metrics.add_metric(name="RejectedRecords", unit=MetricUnit.Count, value=result.rejected)
+    metrics.add_metric(name="RetriedRecords", unit=MetricUnit.Count, value=len(result.failed))
+    logger.info("batch processed", extra=_summary(event, result))
+    return result.response()
+
+
+def _direct(event: Any, context: LambdaContext) -> dict[str, Any]:
+    session_id = event.get("sessionId") if isinstance(event, Mapping) else None
+    if isinstance(session_id, str):
+        logger.set_correlation_id(session_id)
+    try:
+        outcome = dependencies().processor.process_direct(
+            event if isinstance(event, Mapping) else {}, context
+        )
+    except PolycastError as exc:
+        logger.warning("direct invoke refused", extra={"code": exc.code})
+        return {
+            "statusCode": exc.status,
+            "success": False,
+            "error": {"code": exc.code, "message": exc.message},
+        }
+    _record_metrics([outcome])
+    return {
+        "statusCode": 200,
+        "success": True,
+        "sessionId": outcome.session_id,
+        "sequence": outcome.sequence,
+        "languagesProcessed": outcome.languages_processed,
+        "languagesFailed": outcome.languages_failed,
+        "cacheHitRate": round(outcome.cache_hit_rate, 4),
+        "broadcastSuccessRate": round(outcome.broadcast_success_rate, 4),
+        "durationMs": round(outcome.duration_ms, 3),
+        "listenerCount": outcome.listener_count,
+    }
+
+
+def _record_metrics(outcomes: list[Outcome]) -> None:
+    if not outcomes:
+        return
+    hits = sum(o.cache_hits for o in outcomes)
+    lookups = hits + sum(o.cache_misses for o in outcomes)
+    if lookups:
+        metrics.add_metric(name="CacheHitRate", unit=MetricUnit.Percent, value=100 * hits / lookups)
+    published = sum(o.events_published for o in outcomes)
+    attempted = published + sum(o.events_failed for o in outcomes)
+    if attempted:
+        metrics.add_metric(
+            name="BroadcastSuccessRate", unit=MetricUnit.Percent, value=100 * published / attempted
+        )
+    metrics.add_metric(
+        name="LanguagesProcessed",
+        unit=MetricUnit.Count,
+        value=sum(o.languages_processed for o in outcomes),
+    )
+    metrics.add_metric(
+        name="FailedLanguagesCount",
+        unit=MetricUnit.Count,
+        value=sum(o.languages_failed for o in outcomes),
+    )
+    for outcome in outcomes[:MAX_VALUES_PER_METRIC]:
+        metrics.add_metric(
+            name="ProcessingDuration", unit=MetricUnit.Milliseconds, value=outcome.duration_ms
+        )
+        metrics.add_metric(
+            name="ListenerCount", unit=MetricUnit.Count, value=outcome.listener_count
+        )
+
+
+def _summary(event: dict[str, Any], result: BatchResult) -> dict[str, Any]:
+    """Counts and ids only: never transcript text."""
+    return {
+        "records": len(event.get("Records") or []),
+        "sessions": sorted({o.session_id for o in result.outcomes})[:20],
+        "transcripts": len(result.outcomes),
+        "rejected": result.rejected,
+        "replayed": result.replayed,
+        "failed": len(result.failed),
+    }
