@@ -1,0 +1,66 @@
+"""Embedded AWS: a moto server on a loopback port, in a thread of this process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from moto.server import (  # type: ignore[attr-defined]
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+log = logging.getLogger("polycast.local.aws")
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto logs every request to stderr; the runtime's own lines are what matter."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class EmbeddedAws:
+    """moto's server bound to ``host:port``; port 0 picks a free one.
+
+    Unlike ``ThreadedMotoServer`` the socket is bound in ``start()`` itself, so a
+    port already in use raises ``OSError`` there instead of hanging the caller.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 4566) -> None:
+        self.host = host
+        self.port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        # moto keeps its state per process: a new server starts from empty backends.
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self.host, self.port, app, threaded=True, request_handler=_QuietRequestHandler
+        )
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="moto-server", daemon=True
+        )
+        self._thread.start()
+        log.info("moto server on %s", self.endpoint_url)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
