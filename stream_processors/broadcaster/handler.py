@@ -42,7 +42,7 @@ def broadcaster() -> Broadcaster:
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     bridge = EventBridgeEvent(event)
-    detail_type = bridge.detail_type
+    detail_type = str(event.get("detail-type", ""))
     detail = bridge.detail if isinstance(event.get("detail"), dict) else {}
     session_id = detail.get("sessionId")
     if isinstance(session_id, str):

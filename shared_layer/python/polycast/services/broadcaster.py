@@ -4,6 +4,8 @@ EventBridge delivers at least once and in no order, so each (session, sequence,
 language) is recorded in the SegmentLog before fan-out and marked delivered after
 it. A redelivery finds the record: marked delivered → dropped; recorded but not
 marked (the previous run crashed mid fan-out) → fanned out again, the safer side.
+Two copies of one event running at the same moment can both fan out; EventBridge
+rarely does that, and the listener page drops a sequence it already has.
 
 Fan-out posts with at most ``max_concurrent`` PostToConnection calls in flight.
 410 Gone prunes the connection and its count; throttling and 5xx are retried
