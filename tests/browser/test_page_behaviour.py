@@ -46,9 +46,7 @@ def join(page: Any, gateway: ScriptedGateway, query: str, *, live: bool = True) 
 
 
 def wait_for_captions(page: Any, count: int) -> None:
-    page.wait_for_function(
-        "n => document.querySelectorAll('#captions li').length >= n", arg=count
-    )
+    page.wait_for_function("n => document.querySelectorAll('#captions li').length >= n", arg=count)
 
 
 def test_out_of_order_duplicated_and_split_segments_play_once_in_order(
