@@ -194,7 +194,8 @@ def test_refused_connect_carries_status_and_reason(runtime: LocalRuntime) -> Non
 
 def test_connections_api_works_through_boto3(runtime: LocalRuntime, pipeline: TinyPipeline) -> None:
     endpoints = runtime.endpoints
-    assert endpoints is not None and runtime.gateway is not None
+    assert endpoints is not None
+    assert runtime.gateway is not None
     client = boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=runtime.gateway.http_url,
@@ -220,7 +221,8 @@ def test_connections_api_works_through_boto3(runtime: LocalRuntime, pipeline: Ti
     connection_id, info, received = asyncio.run(scenario())
     assert "=" in connection_id or len(connection_id) == 16
     assert info["Identity"]["SourceIp"] == "127.0.0.1"
-    assert "ConnectedAt" in info and "LastActiveAt" in info
+    assert "ConnectedAt" in info
+    assert "LastActiveAt" in info
     assert json.loads(received) == {"hello": 1}
     with pytest.raises(client.exceptions.GoneException):
         client.post_to_connection(ConnectionId=connection_id, Data=b"{}")
