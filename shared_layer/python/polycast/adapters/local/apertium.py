@@ -12,11 +12,11 @@ import contextlib
 import logging
 import os
 import selectors
-import signal
 import subprocess
 import threading
 import time
 import weakref
+from typing import IO
 
 from polycast.adapters.local.apertium_modes import (
     DEFAULT_PIVOT,
@@ -25,7 +25,7 @@ from polycast.adapters.local.apertium_modes import (
     Route,
     discover,
     iso639_1,
-    null_flush_pipeline,
+    pipeline_commands,
 )
 from polycast.errors import PolycastError, TransientError, UnsupportedLanguage
 
@@ -80,24 +80,27 @@ class _PipelineDied(Exception):
 
 
 class ApertiumPipeline:
-    """One mode's stages running as one process group, used by one caller at a time."""
+    """One mode's stages chained as child processes, used by one caller at a time.
+
+    The stages are chained here rather than by a shell, so every process is this
+    one's child: stopped and reaped by :meth:`close`, never left behind.
+    """
 
     def __init__(self, mode: Mode, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.mode = mode
         self.timeout_seconds = timeout_seconds
-        # "$1 = -n": generate without unknown-word marks (what `apertium -u` does).
-        self._script = null_flush_pipeline(mode.pipeline)
+        self._commands = pipeline_commands(mode.pipeline)
         self._lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._procs: list[subprocess.Popen[bytes]] = []
         self.starts = 0
 
     def translate(self, text: str) -> str:
         payload = escape_stream(text).encode("utf-8") + _CHUNK_END
         with self._lock:
             for attempt in (1, 2):
-                proc = self._running()
+                self._running()
                 try:
-                    return unescape_stream(self._exchange(proc, payload)).strip()
+                    return unescape_stream(self._exchange(payload)).strip()
                 except _PipelineDied as died:
                     self._stop()
                     if attempt == 2:
@@ -120,38 +123,45 @@ class ApertiumPipeline:
             self._stop()
 
     @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+    def pids(self) -> list[int]:
+        """Process ids of the running stages (empty when stopped)."""
+        return [p.pid for p in self._procs if p.poll() is None]
 
-    def _running(self) -> subprocess.Popen[bytes]:
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc
+    def _running(self) -> None:
+        if self._procs and all(p.poll() is None for p in self._procs):
+            return
         self._stop()
         env = {**os.environ, "LC_ALL": "C.UTF-8"}
+        previous: IO[bytes] | int = subprocess.PIPE
         try:
-            self._proc = subprocess.Popen(  # noqa: S603 - the script comes from installed mode files
-                ["bash", "-c", self._script, f"apertium-{self.mode.name}", "-n", ""],  # noqa: S607
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,  # its own process group: stopped as a whole
-            )
+            for argv in self._commands:
+                proc = subprocess.Popen(  # noqa: S603 - argv from installed mode files
+                    argv,
+                    stdin=previous,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=env,
+                )
+                if not isinstance(previous, int):
+                    previous.close()  # the next stage holds it now
+                assert proc.stdout is not None
+                previous = proc.stdout
+                self._procs.append(proc)
         except OSError as exc:
+            self._stop()
             raise PolycastError(f"cannot start apertium: {exc}", code="ENGINE_UNAVAILABLE") from exc
-        assert self._proc.stdin is not None
-        assert self._proc.stdout is not None
-        os.set_blocking(self._proc.stdin.fileno(), False)
-        os.set_blocking(self._proc.stdout.fileno(), False)
+        for stream in (self._procs[0].stdin, self._procs[-1].stdout):
+            assert stream is not None
+            os.set_blocking(stream.fileno(), False)
         self.starts += 1
-        return self._proc
 
-    def _exchange(self, proc: subprocess.Popen[bytes], payload: bytes) -> str:
+    def _exchange(self, payload: bytes) -> str:
         """Write one chunk and read its translation, never blocking past the deadline."""
-        assert proc.stdin is not None
-        assert proc.stdout is not None
+        stdin, stdout = self._procs[0].stdin, self._procs[-1].stdout
+        assert stdin is not None
+        assert stdout is not None
         deadline = time.monotonic() + self.timeout_seconds
-        out_fd, in_fd = proc.stdout.fileno(), proc.stdin.fileno()
+        out_fd, in_fd = stdout.fileno(), stdin.fileno()
         received = bytearray()
         pending = memoryview(payload)
         with selectors.DefaultSelector() as selector:
@@ -173,31 +183,44 @@ class ApertiumPipeline:
                         continue
                     chunk = os.read(out_fd, 65536)
                     if not chunk:
-                        raise _PipelineDied(f"exit status {proc.poll()}")
+                        codes = [p.poll() for p in self._procs]
+                        raise _PipelineDied(f"exit statuses {codes}")
                     received += chunk
                     end = received.find(b"\0")
-                    if end >= 0:
-                        return received[:end].decode("utf-8", errors="replace")
+                    if end < 0:
+                        continue
+                    # A stage that died mid-way makes the next one flush an empty
+                    # chunk at EOF: that is not an answer.
+                    if self._exited(grace_seconds=0.2 if end == 0 else 0.0):
+                        codes = [p.poll() for p in self._procs]
+                        raise _PipelineDied(f"exit statuses {codes}")
+                    return received[:end].decode("utf-8", errors="replace")
+
+    def _exited(self, *, grace_seconds: float) -> bool:
+        """Whether a stage has exited; an empty answer waits briefly for the exit to show."""
+        deadline = time.monotonic() + grace_seconds
+        while True:
+            if any(p.poll() is not None for p in self._procs):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
 
     def _stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            _stop_group(proc)
-
-
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    for stream in (proc.stdin, proc.stdout):
-        if stream is not None:
-            with contextlib.suppress(OSError):
-                stream.close()
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=2)
+        procs, self._procs = self._procs, []
+        for proc in procs:
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=2)
 
 
 class ApertiumTranslator:

@@ -170,8 +170,12 @@ class ModeCatalog:
         return sorted({s for (s, _) in self.modes} - reachable)
 
 
+# Stage programs that take -z. apertium-wblank-mode adds -z to the same tools.
+_NULL_FLUSH_TOOLS = ("lt-", "apertium-", "cg-proc", "lrx-proc", "lsx-proc", "hfst-proc", "rtx-proc")
+
+
 def null_flush_pipeline(mode_text: str) -> str:
-    """Rewrite a mode pipeline so every stage runs in null-flush mode (``-z``).
+    """Rewrite a mode pipeline so every Apertium stage runs in null-flush mode (``-z``).
 
     In null-flush mode each stage processes a NUL-terminated chunk and flushes it,
     so one long-lived pipeline can translate sentence after sentence.
@@ -183,10 +187,24 @@ def null_flush_pipeline(mode_text: str) -> str:
             continue
         command, _, rest = stage.partition(" ")
         flags = rest.split()
-        if "-z" not in flags and "--null-flush" not in flags:
+        apertium_tool = command.startswith(_NULL_FLUSH_TOOLS)
+        if apertium_tool and "-z" not in flags and "--null-flush" not in flags:
             rest = f"-z {rest}".strip()
         stages.append(f"{command} {rest}".strip())
     return " | ".join(stages)
+
+
+def pipeline_commands(mode_text: str) -> list[list[str]]:
+    """The argv of each null-flush stage, ready to chain without a shell.
+
+    Mode files leave two holes: ``$1``, the generator's flag (``-n``: no marks for
+    unknown words, what ``apertium -u`` passes) and ``$2``, the tagger's (unused).
+    """
+    commands = []
+    for stage in null_flush_pipeline(mode_text).split(" | "):
+        argv = [{"$1": "-n", "$2": ""}.get(arg, arg) for arg in shlex.split(stage)]
+        commands.append([arg for arg in argv if arg])
+    return commands
 
 
 def modes_dir_from_env(modes_dir: str | os.PathLike[str] | None = None) -> Path:
