@@ -1,0 +1,1 @@
+"""Polycast on AWS: the CDK app (``stacks/``; one construct per concern in ``constructs/``)."""

@@ -1,0 +1,1 @@
+"""Stacks: stateful resources (retained) apart from stateless code that redeploys freely."""

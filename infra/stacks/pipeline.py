@@ -1,0 +1,129 @@
+"""The stateless stack: code, wiring and observability; redeploys (or is rebuilt) freely."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.analytics import Analytics
+from infra.constructs.broadcasting import Broadcasting
+from infra.constructs.event_schemas import EventSchemas
+from infra.constructs.functions import PipelineFunctions
+from infra.constructs.grants import GrantTargets
+from infra.constructs.observability import NAMESPACE, SERVICE, Observability
+from infra.constructs.transcript_stream import TranscriptSource
+from infra.constructs.websocket_api import WebSocketApi
+from infra.options import DeployOptions
+from infra.stacks.stateful import PipelineState
+from polycast.config import Settings
+from polycast.wiring import WIRING
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+def retention_days(days: int) -> logs.RetentionDays:
+    try:
+        return _RETENTION[days]
+    except KeyError:
+        raise ValueError(f"log retention must be one of {sorted(_RETENTION)} days") from None
+
+
+class PipelineStack(Stack):
+    """Functions, event source, bus and rules, WebSocket API, registry, alarms, analytics."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        state: PipelineState,
+        options: DeployOptions,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        retention = retention_days(options.log_retention_days)
+
+        broadcasting = Broadcasting(
+            self, "Broadcasting", archive_retention_days=options.archive_retention_days
+        )
+        websocket = WebSocketApi(
+            self,
+            "WebSocket",
+            rate_limit=options.websocket_rate_limit,
+            burst_limit=options.websocket_burst_limit,
+            log_retention=retention,
+            account_logging_role=options.api_gateway_account_role,
+        )
+        environment = {
+            # Tunables: the package's own defaults, so local and deployed agree.
+            **Settings().as_env(),
+            **{t.env_var: state.tables[t.logical_id].table_name for t in WIRING.tables},
+            "EVENT_BUS_NAME": broadcasting.bus.event_bus_name,
+            "AUDIO_BUCKET_NAME": state.audio_bucket.bucket_name,
+            "TRANSCRIPT_STREAM_NAME": state.stream.stream_name,
+            "API_GATEWAY_ENDPOINT": websocket.callback_url,
+            "POWERTOOLS_SERVICE_NAME": SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
+        }
+        functions = PipelineFunctions(
+            self,
+            "Functions",
+            functions=WIRING.functions,
+            environment=environment,
+            targets=GrantTargets(
+                table_arns=state.table_arns,
+                audio_bucket_arn=state.audio_bucket_arn,
+                bus=broadcasting.bus,
+                stream_arn=state.stream_arn,
+                stream_key_arn=state.stream_key_arn,
+                websocket_stage=websocket.stage,
+            ),
+            log_retention=retention,
+            bundle_layer=not options.skip_layer_bundling,
+        )
+        websocket.add_routes(WIRING.routes, functions.functions)
+        source = TranscriptSource(
+            self,
+            "TranscriptSource",
+            source=WIRING.kinesis_source,
+            stream=state.stream,
+            function=functions.functions[WIRING.kinesis_source.function.logical_id],
+        )
+        subscriptions = broadcasting.add_rules(WIRING.rules, functions.functions)
+        Analytics(
+            self,
+            "Analytics",
+            rules=subscriptions,
+            retention=retention,
+            firehose_to_s3=options.analytics_firehose,
+        )
+        EventSchemas(self, "EventSchemas")
+        observability = Observability(
+            self,
+            "Observability",
+            functions=functions.functions,
+            processor=functions.functions[WIRING.kinesis_source.function.logical_id],
+            queues=[source.on_failure_queue, broadcasting.dead_letters],
+            websocket_api=websocket.api,
+            alarm_email=options.alarm_email,
+        )
+
+        CfnOutput(self, "WebSocketUrl", value=websocket.url, description="Listeners connect here")
+        CfnOutput(self, "ManagementEndpoint", value=websocket.callback_url)
+        CfnOutput(self, "EventBusName", value=broadcasting.bus.event_bus_name)
+        CfnOutput(self, "ArchiveName", value=broadcasting.archive.archive_name)
+        CfnOutput(self, "AlarmTopicArn", value=observability.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=observability.dashboard.dashboard_name)
