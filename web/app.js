@@ -366,6 +366,8 @@ function onMessage(session, message) {
       break;
     case "ack":
       if (message.action === "catchUp") {
+        const resent = Number(document.body.dataset.resent || 0);
+        document.body.dataset.resent = String(resent + (Number(message.resent) || 0));
         session.order.waitUntil(0);
         scheduleGap(session);
       }
@@ -552,7 +554,11 @@ function markCaption(sequence, state) {
   const item = document.getElementById(`caption-${sequence}`);
   if (!item) return;
   item.classList.remove("speaking");
-  if (state === "speaking") item.classList.add("speaking");
+  item.removeAttribute("aria-current");
+  if (state === "speaking") {
+    item.classList.add("speaking");
+    item.setAttribute("aria-current", "true");
+  }
   if (state === "skipped") {
     item.classList.add("skipped");
     const meta = item.querySelector(".meta");

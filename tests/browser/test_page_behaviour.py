@@ -232,6 +232,8 @@ def test_join_form_is_keyboard_operable_and_prefilled(
     page.wait_for_selector("body[data-state=live]")
     assert page.evaluate("document.activeElement.id") == "listen-title"
     page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "leave"
+    page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "mute"
     page.keyboard.press("Enter")
     assert page.get_attribute("#mute", "aria-pressed") == "true"

@@ -1,0 +1,263 @@
+"""The listener page end to end: headless Chromium against the real local runtime.
+
+A talk goes in through boto3 ``put_records`` on the runtime's Kinesis stream; the
+page, served by the runtime's gateway, joins, shows the captions in its language,
+plays the audio, survives a connection the server drops (``DELETE /@connections``)
+without missing a segment, and explains an unknown session in words.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from websockets.sync.client import connect
+
+from polycast.local.runtime import LocalRuntime
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1280, "height": 800}
+TALK = [
+    "Hello everyone, this is important news.",
+    "The weather is good today.",
+    "We will open the new library next week.",
+    "Thank you for coming to the meeting.",
+    "The children are playing in the garden.",
+]
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    rt = LocalRuntime(aws_port=0, ws_port=0, state_dir=None)
+    try:
+        rt.start()
+    except Exception as exc:
+        pytest.fail(f"the local runtime did not start: {exc}")
+    yield rt
+    rt.stop()
+
+
+class Talk:
+    """A speaker's session on the runtime's stream, record by record."""
+
+    def __init__(self, rt: LocalRuntime, session_id: str) -> None:
+        assert rt.endpoints is not None and rt.settings is not None
+        kw: dict[str, Any] = {
+            "endpoint_url": rt.endpoints.aws_endpoint,
+            "region_name": rt.endpoints.region,
+            "aws_access_key_id": "polycast-local",
+            "aws_secret_access_key": "polycast-local",
+        }
+        self.rt = rt
+        self.session_id = session_id
+        self.stream = rt.endpoints.transcript_stream
+        self.kinesis = boto3.client("kinesis", **kw)
+        self.dynamodb = boto3.client("dynamodb", **kw)
+        self.sessions_table = rt.settings.sessions_table
+
+    def put(self, *records: dict[str, Any]) -> None:
+        response = self.kinesis.put_records(
+            StreamName=self.stream,
+            Records=[
+                {"Data": json.dumps(r).encode(), "PartitionKey": self.session_id} for r in records
+            ],
+        )
+        assert response["FailedRecordCount"] == 0
+
+    def start(self) -> None:
+        self.put({"type": "sessionStarted", "sessionId": self.session_id, "sourceLanguage": "en"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            item = self.dynamodb.get_item(
+                TableName=self.sessions_table, Key={"sessionId": {"S": self.session_id}}
+            ).get("Item")
+            if item:
+                return
+            time.sleep(0.1)
+        pytest.fail(f"session {self.session_id} was not started by the pipeline within 30 s")
+
+    def say(self, *sequences: int) -> None:
+        self.put(
+            *(
+                {
+                    "type": "transcript",
+                    "sessionId": self.session_id,
+                    "sequence": n,
+                    "sourceLanguage": "en",
+                    "transcriptText": TALK[(n - 1) % len(TALK)],
+                    "emotionDynamics": {
+                        "emotion": "neutral",
+                        "intensity": 0.5,
+                        "rateWpm": 170,
+                        "volumeLevel": "normal",
+                    },
+                }
+                for n in sequences
+            )
+        )
+
+
+def open_listener(
+    new_page: Any, rt: LocalRuntime, session_id: str, language: str, **kw: Any
+) -> Any:
+    assert rt.endpoints is not None
+    page = new_page(**kw)
+    page.goto(f"{rt.endpoints.listener_page}?sessionId={session_id}&targetLanguage={language}")
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("#start")
+    page.wait_for_selector("body[data-state=live]")
+    return page
+
+
+def wait_for_captions(page: Any, count: int, timeout: float = 60_000) -> None:
+    page.wait_for_function(
+        "n => document.querySelectorAll('#captions li').length >= n", arg=count, timeout=timeout
+    )
+
+
+def caption_sequences(page: Any) -> list[int]:
+    return page.eval_on_selector_all(
+        "#captions li", "items => items.map(li => Number(li.dataset.sequence))"
+    )
+
+
+def test_page_joins_shows_captions_in_its_language_and_plays_them(
+    runtime: LocalRuntime, new_page: Any, page_errors: list[str], screenshot: Any
+) -> None:
+    talk = Talk(runtime, "golden-eagle-427")
+    talk.start()
+    spanish = open_listener(new_page, runtime, talk.session_id, "es")
+    french = open_listener(new_page, runtime, talk.session_id, "fr", viewport=DESKTOP)
+    talk.say(1, 2, 3)
+
+    for page in (spanish, french):
+        wait_for_captions(page, 3)
+        assert caption_sequences(page) == [1, 2, 3]
+    es_text = spanish.inner_text("#caption-1 .text")
+    fr_text = french.inner_text("#caption-1 .text")
+    assert spanish.get_attribute("#caption-1 .text", "lang") == "es"
+    assert french.get_attribute("#caption-1 .text", "lang") == "fr"
+    assert es_text and fr_text and es_text != fr_text
+    assert es_text != TALK[0]
+    assert "Hola" in es_text
+    # The source sentence is there, on demand.
+    assert spanish.is_hidden("#source-1")
+    spanish.click("#caption-1 .source-toggle")
+    assert spanish.inner_text("#source-1") == TALK[0]
+
+    # The audio element really plays the segments.
+    spanish.wait_for_function("() => Number(document.body.dataset.played) >= 1", timeout=30_000)
+    spanish.wait_for_function(
+        "() => document.getElementById('player').played.length > 0", timeout=30_000
+    )
+    assert spanish.inner_text("#status") == "Live"
+    assert not [e for e in page_errors if e.startswith("pageerror")]
+    screenshot(spanish, "listener-phone-live")
+    screenshot(french, "listener-desktop-live")
+
+    dark = open_listener(
+        new_page, runtime, talk.session_id, "es", viewport=DESKTOP, color_scheme="dark"
+    )
+    talk.say(4)
+    wait_for_captions(dark, 1)
+    dark.click("#show-sources")
+    screenshot(dark, "listener-desktop-dark")
+
+
+def browser_connection_ids(rt: LocalRuntime) -> list[str]:
+    assert rt.gateway is not None
+    return [
+        connection_id
+        for connection_id, connection in list(rt.gateway.connections.items())
+        if not connection.closed and "Chrome" in (connection.user_agent or "")
+    ]
+
+
+def test_a_dropped_connection_is_resumed_with_no_segment_missing(
+    runtime: LocalRuntime, new_page: Any, screenshot: Any
+) -> None:
+    assert runtime.gateway is not None and runtime.endpoints is not None
+    talk = Talk(runtime, "steady-heron-808")
+    talk.start()
+    page = open_listener(new_page, runtime, talk.session_id, "es")
+    talk.say(1, 2)
+    wait_for_captions(page, 2)
+    (connection_id,) = browser_connection_ids(runtime)
+
+    # Keep the page away while segments 3 and 4 are broadcast: only catchUp can bring them.
+    page.context.set_offline(True)
+    management = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=runtime.gateway.http_url,
+        region_name=runtime.endpoints.region,
+        aws_access_key_id="polycast-local",
+        aws_secret_access_key="polycast-local",
+    )
+    management.delete_connection(ConnectionId=connection_id)
+    page.wait_for_selector("body[data-state=reconnecting]")
+    screenshot(page, "listener-phone-reconnecting")
+
+    witness_url = (
+        f"{runtime.endpoints.websocket_url}/?sessionId={talk.session_id}&targetLanguage=es"
+    )
+    with connect(witness_url, open_timeout=10) as witness:
+        talk.say(3, 4)
+        seen: set[int] = set()
+        deadline = time.monotonic() + 60
+        while not {3, 4} <= seen and time.monotonic() < deadline:
+            message = json.loads(witness.recv(timeout=60))
+            if message.get("type") == "segment":
+                seen.add(message["sequence"])
+        assert {3, 4} <= seen, "segments 3 and 4 were not broadcast"
+    assert caption_sequences(page) == [1, 2]
+
+    page.context.set_offline(False)
+    wait_for_captions(page, 4)
+    page.wait_for_selector("body[data-state=live]")
+    assert caption_sequences(page) == [1, 2, 3, 4]
+    assert int(page.evaluate("document.body.dataset.resent")) >= 2
+    assert browser_connection_ids(runtime) != [connection_id]
+
+    talk.say(5)
+    wait_for_captions(page, 5)
+    assert caption_sequences(page) == [1, 2, 3, 4, 5]
+
+
+def session_check_available(rt: LocalRuntime) -> bool:
+    """Whether the gateway answers GET /sessions/{id} (the page's way to learn why)."""
+    assert rt.endpoints is not None
+    url = f"{rt.endpoints.listener_page}sessions/no-such-session-9?targetLanguage=es"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = response.read()
+            kind = response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as err:
+        body = err.read()
+        kind = err.headers.get("Content-Type", "")
+    return "json" in kind and "code" in json.loads(body or b"{}")
+
+
+def test_an_unknown_session_is_explained_in_words(
+    runtime: LocalRuntime, new_page: Any, screenshot: Any
+) -> None:
+    assert runtime.endpoints is not None
+    page = new_page()
+    page.goto(f"{runtime.endpoints.listener_page}?sessionId=lost-walrus-999&targetLanguage=es")
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("#start")
+    page.wait_for_selector("#join-error", state="visible")
+    text = page.inner_text("#join-error")
+    if session_check_available(runtime):
+        assert "There is no session “lost-walrus-999”" in text
+    else:
+        assert "the session may be unknown or ended" in text
+    assert page.inner_text("#status") == "Not connected"
+    assert page.is_visible("#join-form")
+    screenshot(page, "listener-phone-unknown-session")
