@@ -48,7 +48,8 @@ class Talk:
     """A speaker's session on the runtime's stream, record by record."""
 
     def __init__(self, rt: LocalRuntime, session_id: str) -> None:
-        assert rt.endpoints is not None and rt.settings is not None
+        assert rt.endpoints is not None
+        assert rt.settings is not None
         kw: dict[str, Any] = {
             "endpoint_url": rt.endpoints.aws_endpoint,
             "region_name": rt.endpoints.region,
@@ -144,7 +145,9 @@ def test_page_joins_shows_captions_in_its_language_and_plays_them(
     fr_text = french.inner_text("#caption-1 .text")
     assert spanish.get_attribute("#caption-1 .text", "lang") == "es"
     assert french.get_attribute("#caption-1 .text", "lang") == "fr"
-    assert es_text and fr_text and es_text != fr_text
+    assert es_text
+    assert fr_text
+    assert es_text != fr_text
     assert es_text != TALK[0]
     assert "Hola" in es_text
     # The source sentence is there, on demand.
@@ -183,7 +186,8 @@ def browser_connection_ids(rt: LocalRuntime) -> list[str]:
 def test_a_dropped_connection_is_resumed_with_no_segment_missing(
     runtime: LocalRuntime, new_page: Any, screenshot: Any
 ) -> None:
-    assert runtime.gateway is not None and runtime.endpoints is not None
+    assert runtime.gateway is not None
+    assert runtime.endpoints is not None
     talk = Talk(runtime, "steady-heron-808")
     talk.start()
     page = open_listener(new_page, runtime, talk.session_id, "es")
