@@ -104,6 +104,7 @@ def _direct(event: Any, context: LambdaContext) -> dict[str, Any]:
         )
     except PolycastError as exc:
         logger.warning("direct invoke refused", extra={"code": exc.code})
+        metrics.add_metric(name="RejectedRecords", unit=MetricUnit.Count, value=1)
         return {
             "statusCode": exc.status,
             "success": False,

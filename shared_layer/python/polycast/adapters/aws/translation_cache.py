@@ -42,7 +42,13 @@ class DynamoTranslationCacheStore:
             request: dict[str, Any] = {
                 self._table: {
                     "Keys": [{"cacheKey": {"S": k}} for k in unique[start : start + MAX_GET_KEYS]],
-                    "ProjectionExpression": "cacheKey, translation, expiresAt",
+                    # "translation" is a DynamoDB reserved word.
+                    "ProjectionExpression": "#k, #t, #e",
+                    "ExpressionAttributeNames": {
+                        "#k": "cacheKey",
+                        "#t": "translation",
+                        "#e": "expiresAt",
+                    },
                 }
             }
             for attempt in range(ATTEMPTS):

@@ -1,0 +1,464 @@
+"""The transcript-processor handler on moto: real Kinesis and direct-invoke event shapes.
+
+Tables, bus, rules, queues and bucket come from ``create_resources`` (the wiring);
+the EventBridge rules deliver to SQS queues, which we read back to assert every
+emitted event and validate it against its schema. moto has no Translate and its
+Polly returns NUL bytes, so Translate and Polly are the hand-written fakes; every
+other adapter is the real boto3 one (sessions, translation cache, S3 audio,
+PutEvents, Powertools idempotency on DynamoDB).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from aws_kinesis_agg.aggregator import RecordAggregator
+from moto import mock_aws
+
+from polycast import schemas, wiring
+from polycast.adapters.aws.sessions import DynamoSessionStore
+from polycast.adapters.aws.translation_cache import DynamoTranslationCacheStore
+from polycast.adapters.memory.synthesizer import ID3_HEADER, FakeSynthesizer
+from polycast.adapters.memory.translator import FakeTranslator
+from polycast.composition import processor_dependencies
+from polycast.config import Settings
+from polycast.errors import SessionEnded, SessionNotFound, Throttled
+from polycast.local.functions import new_context
+from polycast.local.resources import LocalResources, create_resources, local_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+A = "golden-eagle-427"
+B = "silver-otter-12"
+SEED_EVENT = {
+    "sessionId": A,
+    "sourceLanguage": "en",
+    "transcriptText": "Hello everyone, this is important news.",
+    "emotionDynamics": {
+        "emotion": "happy",
+        "intensity": 0.8,
+        "rateWpm": 150,
+        "volumeLevel": "normal",
+    },
+}
+
+
+class ScriptedTranslator(FakeTranslator):
+    """Throttles any text containing FAIL while ``failing`` is set."""
+
+    failing = True
+
+    def translate(self, text: str, *, source: str, target: str) -> str:
+        if self.failing and "FAIL" in text:
+            raise Throttled("throttled")
+        return super().translate(text, source=source, target=target)
+
+
+def load_handler() -> ModuleType:
+    """Import the handler file under a fresh name: a fresh Lambda container."""
+    path = ROOT / wiring.TRANSCRIPT_PROCESSOR.code_dir / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"fn_{uuid.uuid4().hex[:8]}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    resources: LocalResources
+    handler: ModuleType
+    translator: ScriptedTranslator
+    synthesizer: FakeSynthesizer
+    sessions: DynamoSessionStore
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.handler.lambda_handler(
+            event, new_context(wiring.TRANSCRIPT_PROCESSOR, "us-east-1")
+        )
+        return result
+
+    def listen(self, session_id: str, *languages: str) -> None:
+        self.sessions.start(session_id, "en")
+        for language in languages:
+            self.sessions.add_listener(session_id, language)
+
+    def drain(self, queue: str) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = self.resources.queue_urls[queue]
+        bodies: list[dict[str, Any]] = []
+        while True:
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            messages = got.get("Messages", [])
+            if not messages:
+                return bodies
+            for message in messages:
+                bodies.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    def emitted(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every event on the bus since the last call, each validated against its schema."""
+        out = []
+        for event in self.drain("AnalyticsEvents"):
+            assert event["source"] == "polycast"
+            schemas.validate_event(event["detail-type"], event["detail"])
+            out.append((event["detail-type"], event["detail"]))
+        return out
+
+
+@pytest.fixture
+def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    settings = local_settings(inline_audio_max_bytes=32 * 1024)
+    for name, value in settings.as_env().items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        resources = create_resources(settings)
+        translator = ScriptedTranslator()
+        synthesizer = FakeSynthesizer(engine="neural")
+        deps = processor_dependencies(
+            settings, translator=translator, synthesizer=synthesizer, max_language_workers=8
+        )
+        handler = load_handler()
+        handler.use_dependencies(deps)
+        sessions = DynamoSessionStore(
+            boto3.client("dynamodb", region_name="us-east-1"), settings.sessions_table
+        )
+        yield Pipeline(settings, resources, handler, translator, synthesizer, sessions)
+        deps.close()
+
+
+# ---- Kinesis event shapes -----------------------------------------------------------
+
+_counter = iter(range(10**6))
+
+
+def kinesis(data: bytes, partition_key: str) -> dict[str, Any]:
+    seq = f"4959{next(_counter):052d}"
+    return {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": partition_key,
+            "sequenceNumber": seq,
+            "data": base64.b64encode(data).decode("ascii"),
+            "approximateArrivalTimestamp": 1764424800.123,
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"shardId-000000000000:{seq}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": "arn:aws:iam::123456789012:role/processor",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/polycast-transcripts",
+    }
+
+
+def transcript(session_id: str, text: str, sequence: int | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {**SEED_EVENT, "type": "transcript", "sessionId": session_id}
+    body["transcriptText"] = text
+    if sequence is not None:
+        body["sequence"] = sequence
+    return kinesis(json.dumps(body).encode(), session_id)
+
+
+def control(kind: str, session_id: str) -> dict[str, Any]:
+    body = {"type": kind, "sessionId": session_id, "sourceLanguage": "en"}
+    if kind == "sessionEnded":
+        del body["sourceLanguage"]
+    return kinesis(json.dumps(body).encode(), session_id)
+
+
+def failures(response: dict[str, Any]) -> list[str]:
+    return [f["itemIdentifier"] for f in response["batchItemFailures"]]
+
+
+def seq_of(record: dict[str, Any]) -> str:
+    return str(record["kinesis"]["sequenceNumber"])
+
+
+def segments(events: list[tuple[str, dict[str, Any]]], session_id: str) -> list[tuple[int, str]]:
+    return sorted(
+        (d["sequence"], d["language"])
+        for t, d in events
+        if t == "SegmentReady" and d["sessionId"] == session_id
+    )
+
+
+# ---- the seed's direct invoke --------------------------------------------------------
+
+
+def test_seed_direct_invoke_returns_the_seed_response(pipeline: Pipeline) -> None:
+    pipeline.listen(A, "es", "es", "fr")
+    response = pipeline.invoke(dict(SEED_EVENT))
+    assert response["success"] is True
+    assert response["statusCode"] == 200
+    assert response["languagesProcessed"] == 2
+    assert response["languagesFailed"] == 0
+    assert response["listenerCount"] == 3
+    assert response["cacheHitRate"] == 0.0
+    assert response["broadcastSuccessRate"] == 1.0
+    assert response["durationMs"] >= 0
+    events = pipeline.emitted()
+    assert segments(events, A) == [(1, "es"), (1, "fr")]
+    es = next(d for t, d in events if t == "SegmentReady" and d["language"] == "es")
+    assert es["text"] == "[es] Hello everyone, this is important news."
+    assert base64.b64decode(es["audio"]["data"]).startswith(ID3_HEADER)
+
+    again = pipeline.invoke(dict(SEED_EVENT))  # same sentence: both caches answer
+    assert again["cacheHitRate"] == 1.0
+    assert len(pipeline.synthesizer.calls) == 2
+
+
+def test_seed_direct_invoke_names_a_missing_field(pipeline: Pipeline) -> None:
+    event = {k: v for k, v in SEED_EVENT.items() if k != "transcriptText"}
+    response = pipeline.invoke(event)
+    assert response == {
+        "statusCode": 400,
+        "success": False,
+        "error": {"code": "MISSING_FIELD", "message": "missing required field: transcriptText"},
+    }
+    assert pipeline.emitted() == []
+
+
+def test_metrics_are_emitted_as_emf(pipeline: Pipeline, capsys: pytest.CaptureFixture[str]) -> None:
+    pipeline.listen(A, "es")
+    pipeline.invoke(dict(SEED_EVENT))
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert blobs
+    names = {
+        m["Name"]
+        for blob in blobs
+        for directive in blob["_aws"]["CloudWatchMetrics"]
+        if directive["Namespace"] == "TranslationPipeline"
+        for m in directive["Metrics"]
+    }
+    assert {
+        "CacheHitRate",
+        "BroadcastSuccessRate",
+        "ProcessingDuration",
+        "LanguagesProcessed",
+        "FailedLanguagesCount",
+        "ListenerCount",
+    } <= names
+
+
+# ---- Kinesis batches -------------------------------------------------------------------
+
+
+def test_two_sessions_in_one_batch_with_a_failure_in_one(pipeline: Pipeline) -> None:
+    pipeline.listen(A, "es")
+    pipeline.listen(B, "fr")
+    a1, a2, a3 = transcript(A, "a one", 1), transcript(A, "a FAIL", 2), transcript(A, "a three", 3)
+    b1, b2 = transcript(B, "b one", 1), transcript(B, "b two", 2)
+    response = pipeline.invoke({"Records": [a1, b1, a2, b2, a3]})
+    assert failures(response) == [seq_of(a2), seq_of(a3)]
+    events = pipeline.emitted()
+    assert segments(events, A) == [(1, "es")]
+    assert segments(events, B) == [(1, "fr"), (2, "fr")]
+
+    # Lambda retries from the lowest failed sequence number; the throttling is over.
+    pipeline.translator.failing = False
+    retry = pipeline.invoke({"Records": [a2, b2, a3]})
+    assert failures(retry) == []
+    events = pipeline.emitted()
+    assert segments(events, A) == [(2, "es"), (3, "es")]
+    assert segments(events, B) == []  # b2 was done: nothing new
+
+
+def test_redelivery_of_a_batch_emits_nothing_new(pipeline: Pipeline) -> None:
+    pipeline.listen(A, "es", "de")
+    event = {
+        "Records": [
+            control("sessionStarted", B),
+            transcript(A, "Hello."),
+            transcript(A, "Again."),
+            control("sessionEnded", B),
+        ]
+    }
+    assert failures(pipeline.invoke(event)) == []
+    first = pipeline.emitted()
+    assert segments(first, A) == [(1, "de"), (1, "es"), (2, "de"), (2, "es")]
+    assert [t for t, _ in first if t != "SegmentReady"] == ["SessionStarted", "SessionEnded"]
+    calls = len(pipeline.translator.calls)
+
+    assert failures(pipeline.invoke(event)) == []
+    assert pipeline.emitted() == []
+    assert len(pipeline.translator.calls) == calls
+    session = pipeline.sessions.get(A)
+    assert session is not None
+    assert session.last_sequence == 2  # stream-order numbers were not taken twice
+
+
+BAD = {
+    "not json": (b"{oops", "INVALID_RECORD"),
+    "wrong types": (
+        json.dumps({**SEED_EVENT, "emotionDynamics": {"rateWpm": "fast"}}).encode(),
+        "INVALID_RECORD",
+    ),
+    "unknown language": (
+        json.dumps({**SEED_EVENT, "sourceLanguage": "xx"}).encode(),
+        "UNSUPPORTED_LANGUAGE",
+    ),
+    "empty text": (json.dumps({**SEED_EVENT, "transcriptText": ""}).encode(), "INVALID_RECORD"),
+    "oversize text": (
+        json.dumps({**SEED_EVENT, "transcriptText": "long " * 2500}).encode(),
+        "TRANSCRIPT_TOO_LONG",
+    ),
+    "intensity out of range": (
+        json.dumps({**SEED_EVENT, "emotionDynamics": {"intensity": -0.5}}).encode(),
+        "INVALID_RECORD",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_records_become_transcript_rejected_and_are_not_retried(
+    pipeline: Pipeline, name: str
+) -> None:
+    pipeline.listen(A, "es")
+    data, code = BAD[name]
+    bad = kinesis(data, A)
+    response = pipeline.invoke({"Records": [bad, transcript(A, "Fine.", 4)]})
+    assert failures(response) == []
+    events = pipeline.emitted()
+    rejected = [d for t, d in events if t == "TranscriptRejected"]
+    assert [(d["code"], d["recordId"]) for d in rejected] == [(code, seq_of(bad))]
+    assert segments(events, A) == [(4, "es")]
+
+
+def test_kpl_aggregated_records(pipeline: Pipeline) -> None:
+    pipeline.listen(A, "es")
+    agg = RecordAggregator()
+    for n in (1, 2, 3):
+        body = {**SEED_EVENT, "transcriptText": f"part {n}", "sequence": n}
+        assert agg.add_user_record(A, json.dumps(body).encode()) is None
+    _, _, data = agg.clear_and_get().get_contents()
+    record = kinesis(data, A)
+    del record["kinesis"]["approximateArrivalTimestamp"]  # deaggregator's silent trap
+    assert failures(pipeline.invoke({"Records": [record]})) == []
+    assert segments(pipeline.emitted(), A) == [(1, "es"), (2, "es"), (3, "es")]
+
+
+def test_a_transcript_that_tries_to_inject_ssml(pipeline: Pipeline) -> None:
+    pipeline.listen(A, "ro")  # Romanian: a standard voice, so the expressive SSML
+    attack = 'Hi</emphasis></prosody><break time="10s"/><prosody volume="x-loud">there'
+    assert failures(pipeline.invoke({"Records": [transcript(A, attack, 1)]})) == []
+    ((language, ssml),) = pipeline.synthesizer.calls
+    assert language == "ro"
+    root = ET.fromstring(ssml)
+    assert [el.tag for el in root.iter()].count("prosody") == 1
+    assert all(b.get("time") != "10s" for b in root.iter("break"))
+    (segment,) = [d for t, d in pipeline.emitted() if t == "SegmentReady"]
+    assert segment["sourceText"] == attack
+
+
+def test_zero_listeners_means_no_translation_and_no_synthesis(pipeline: Pipeline) -> None:
+    pipeline.listen(A)
+    assert failures(pipeline.invoke({"Records": [transcript(A, "Anyone?", 1)]})) == []
+    assert pipeline.translator.calls == []
+    assert pipeline.synthesizer.calls == []
+    assert pipeline.emitted() == []
+
+
+def test_a_language_failing_while_others_succeed(pipeline: Pipeline) -> None:
+    pipeline.translator.fail_languages = {"de"}
+    pipeline.listen(A, "es", "de")
+    response = pipeline.invoke(dict(SEED_EVENT))
+    assert (response["languagesProcessed"], response["languagesFailed"]) == (1, 1)
+    assert segments(pipeline.emitted(), A) == [(1, "es")]
+
+
+def test_synthesis_failure_sends_text_with_audio_null(pipeline: Pipeline) -> None:
+    pipeline.synthesizer.fail_languages = {"es"}
+    pipeline.listen(A, "es")
+    pipeline.invoke({"Records": [transcript(A, "Hello.", 1)]})
+    ((_, segment),) = [e for e in pipeline.emitted() if e[0] == "SegmentReady"]
+    assert segment["audio"] is None
+    assert segment["text"] == "[es] Hello."
+
+
+def test_large_audio_goes_by_s3_reference(pipeline: Pipeline) -> None:
+    pipeline.synthesizer.audio_size = 100_000  # over the 32 KB inline threshold
+    pipeline.listen(A, "es")
+    pipeline.invoke({"Records": [transcript(A, "A long sentence.", 1)]})
+    ((_, segment),) = [e for e in pipeline.emitted() if e[0] == "SegmentReady"]
+    audio = segment["audio"]
+    assert audio["bucket"] == pipeline.settings.audio_bucket
+    body = (
+        boto3.client("s3", region_name="us-east-1")
+        .get_object(Bucket=audio["bucket"], Key=audio["key"])["Body"]
+        .read()
+    )
+    assert len(body) == audio["size"] == 100_000
+    assert body.startswith(ID3_HEADER)
+
+
+def test_session_ended_reaches_the_broadcaster_rule(pipeline: Pipeline) -> None:
+    pipeline.invoke({"Records": [transcript(A, "Hi.", 1), control("sessionEnded", A)]})
+    to_broadcaster = pipeline.drain("BroadcastEvents")
+    assert [e["detail-type"] for e in to_broadcaster] == ["SessionEnded"]
+    session = pipeline.sessions.get(A)
+    assert session is not None
+    assert session.status == "ended"
+    late = pipeline.invoke({"Records": [transcript(A, "Late.", 2)]})
+    assert failures(late) == []
+    rejected = [d for t, d in pipeline.emitted() if t == "TranscriptRejected"]
+    assert [d["code"] for d in rejected] == ["SESSION_ENDED"]
+
+
+# ---- the DynamoDB adapters the connection handlers share --------------------------
+
+
+def test_listener_counts_are_atomic_and_never_negative(pipeline: Pipeline) -> None:
+    store = pipeline.sessions
+    with pytest.raises(SessionNotFound):
+        store.add_listener(A, "es")
+    assert store.start(A, "en") is True
+    assert store.start(A, "en") is False
+    store.add_listener(A, "es")
+    session = store.add_listener(A, "fr")
+    assert (session.listener_count, session.language_counts) == (2, {"es": 1, "fr": 1})
+    assert session.active_languages == ["es", "fr"]
+    session = store.remove_listener(A, "es")
+    assert session is not None
+    assert session.language_counts == {"es": 0, "fr": 1}
+    session = store.remove_listener(A, "es")  # already zero: stays zero
+    assert session is not None
+    assert (session.listener_count, session.language_counts["es"]) == (1, 0)
+    assert store.remove_listener("no-such-session", "es") is None
+    assert store.end(A, reason="done") is True
+    assert store.end(A, reason="done") is False
+    with pytest.raises(SessionEnded):
+        store.add_listener(A, "es")
+    assert store.next_sequence(A) == 1
+    assert store.next_sequence(A) == 2
+
+
+def test_translation_cache_table_round_trip(pipeline: Pipeline) -> None:
+    store = DynamoTranslationCacheStore(
+        boto3.client("dynamodb", region_name="us-east-1"),
+        pipeline.settings.cached_translations_table,
+    )
+    items = {f"k{n}": f"v{n}" for n in range(30)}  # more than one BatchWriteItem
+    store.put_many(items, ttl_seconds=60)
+    assert store.get_many([*items, "missing"]) == items
