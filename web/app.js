@@ -272,13 +272,9 @@ function startListening(request) {
   session.connection.start();
 }
 
-function onConnectionState(session, state, detail) {
+function onConnectionState(session, state) {
   if (session !== listening || session.ended) return;
   if (state === "closed") return; // leaving or giving up sets its own status
-  if (state === "reconnecting" && detail && detail.attempt > 0) {
-    setStatus("reconnecting", `Reconnecting… (attempt ${detail.attempt + 1})`);
-    return;
-  }
   setStatus(state);
 }
 
