@@ -11,6 +11,7 @@ import importlib.util
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -126,36 +127,50 @@ class Gateway:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
-@pytest.fixture
-def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    settings = local_settings(
-        api_gateway_endpoint="https://abc123.execute-api.us-east-1.amazonaws.com/prod",
-        max_listeners_per_session=3,
-    )
-    for name, value in settings.as_env().items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        resources = create_resources(settings)
-        handler = load_handler("stream_processors/connections")
-        sender = RecordingSender()
-        service = handler.service()
-        service.sender = sender
-        service.sessions.start(SESSION, "en")
-        service.sessions.start(
-            PRIVATE, "en", join_code_hash=hash_join_code("open-sesame", iterations=1000)
+@contextmanager
+def running_gateway() -> Iterator[Gateway]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+        settings = local_settings(
+            api_gateway_endpoint="https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+            max_listeners_per_session=3,
         )
-        service.sessions.start(ENDED, "en")
-        service.sessions.end(ENDED, reason="test")
-        yield Gateway(settings, resources, handler, sender)
+        for name, value in settings.as_env().items():
+            monkeypatch.setenv(name, value)
+        with mock_aws():
+            resources = create_resources(settings)
+            handler = load_handler("stream_processors/connections")
+            sender = RecordingSender()
+            service = handler.service()
+            service.sender = sender
+            service.sessions.start(SESSION, "en")
+            service.sessions.start(
+                PRIVATE, "en", join_code_hash=hash_join_code("open-sesame", iterations=1000)
+            )
+            service.sessions.start(ENDED, "en")
+            service.sessions.end(ENDED, reason="test")
+            yield Gateway(settings, resources, handler, sender)
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    with running_gateway() as running:
+        yield running
+
+
+@pytest.fixture(scope="class")
+def refusing_gateway() -> Iterator[Gateway]:
+    """Shared by the refusal cases: a refused connect changes nothing."""
+    with running_gateway() as running:
+        yield running
 
 
 def test_connect_admits_counts_and_announces(gateway: Gateway) -> None:
@@ -169,36 +184,40 @@ def test_connect_admits_counts_and_announces(gateway: Gateway) -> None:
     assert joined["languageCount"] == 1
 
 
-@pytest.mark.parametrize(
-    ("params", "status", "code"),
-    [
-        ({}, 400, "MISSING_FIELD"),
-        ({"sessionId": SESSION}, 400, "MISSING_FIELD"),
-        ({"targetLanguage": "es"}, 400, "MISSING_FIELD"),
-        ({"sessionId": "bad id!", "targetLanguage": "es"}, 400, "BAD_REQUEST"),
-        ({"sessionId": SESSION, "targetLanguage": "xx-!"}, 400, "BAD_REQUEST"),
-        ({"sessionId": SESSION, "targetLanguage": "tlh"}, 400, "UNSUPPORTED_LANGUAGE"),
-        ({"sessionId": "nobody-here-999", "targetLanguage": "es"}, 404, "SESSION_NOT_FOUND"),
-        ({"sessionId": ENDED, "targetLanguage": "es"}, 404, "SESSION_ENDED"),
-        ({"sessionId": PRIVATE, "targetLanguage": "es"}, 401, "JOIN_CODE_REQUIRED"),
-        (
-            {"sessionId": PRIVATE, "targetLanguage": "es", "joinCode": "nope"},
-            403,
-            "JOIN_CODE_INVALID",
-        ),
-    ],
-)
-def test_connect_refusals_carry_status_and_code(
-    gateway: Gateway, params: dict[str, str], status: int, code: str
-) -> None:
-    response = gateway.connect("c1", **params)
+class TestRefusals:
+    """One gateway for all cases (class scope): a refused connect changes nothing."""
 
-    assert response["statusCode"] == status
-    body = json.loads(response["body"])
-    assert body["code"] == code
-    assert body["message"]
-    assert "Traceback" not in response["body"]
-    assert gateway.handler.service().connections.get("c1") is None
+    @pytest.mark.parametrize(
+        ("params", "status", "code"),
+        [
+            ({}, 400, "MISSING_FIELD"),
+            ({"sessionId": SESSION}, 400, "MISSING_FIELD"),
+            ({"targetLanguage": "es"}, 400, "MISSING_FIELD"),
+            ({"sessionId": "bad id!", "targetLanguage": "es"}, 400, "BAD_REQUEST"),
+            ({"sessionId": SESSION, "targetLanguage": "xx-!"}, 400, "BAD_REQUEST"),
+            ({"sessionId": SESSION, "targetLanguage": "tlh"}, 400, "UNSUPPORTED_LANGUAGE"),
+            ({"sessionId": "nobody-here-999", "targetLanguage": "es"}, 404, "SESSION_NOT_FOUND"),
+            ({"sessionId": ENDED, "targetLanguage": "es"}, 404, "SESSION_ENDED"),
+            ({"sessionId": PRIVATE, "targetLanguage": "es"}, 401, "JOIN_CODE_REQUIRED"),
+            (
+                {"sessionId": PRIVATE, "targetLanguage": "es", "joinCode": "nope"},
+                403,
+                "JOIN_CODE_INVALID",
+            ),
+        ],
+    )
+    def test_connect_refusals_carry_status_and_code(
+        self, refusing_gateway: Gateway, params: dict[str, str], status: int, code: str
+    ) -> None:
+        gateway = refusing_gateway
+        response = gateway.connect("c1", **params)
+
+        assert response["statusCode"] == status
+        body = json.loads(response["body"])
+        assert body["code"] == code
+        assert body["message"]
+        assert "Traceback" not in response["body"]
+        assert gateway.handler.service().connections.get("c1") is None
 
 
 def test_unsupported_language_refusal_lists_the_supported_ones(gateway: Gateway) -> None:
