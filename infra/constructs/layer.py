@@ -75,6 +75,7 @@ class PipLayerBundling:
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "--no-compile",
             "--target",
             str(target),
             "--platform",

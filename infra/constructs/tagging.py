@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_cdk import CfnResource
 from constructs import IConstruct
 
-WIRING_METADATA = "polycast:wiring"
+from infra.drift import WIRING_METADATA
 
 
 def tag_wiring(construct: IConstruct, name: str) -> None:
