@@ -216,3 +216,25 @@ def test_join_code_hash_is_salted_and_checked() -> None:
     assert not join_code_matches("12345", a)
     assert not join_code_matches("1234", "garbage")
     assert not join_code_matches("1234", "md5$1$00$00")
+
+
+def test_disconnect_after_a_410_prune_does_not_count_out_twice(world: World) -> None:
+    from polycast.services.broadcaster import Broadcaster
+
+    world.service.connect("c1", {"sessionId": SESSION, "targetLanguage": "es"})
+    world.service.connect("c2", {"sessionId": SESSION, "targetLanguage": "es"})
+    connection = world.connections.get("c1")
+    assert connection is not None
+    broadcaster = Broadcaster(
+        connections=world.connections,
+        sessions=world.sessions,
+        segments=world.segments,
+        sender=world.sender,
+        publisher=world.publisher,
+    )
+
+    broadcaster.prune(connection)
+    assert world.service.disconnect("c1") is None
+
+    assert counts(world) == (1, {"es": 1})
+    assert world.publisher.of_type("ListenerLeft") == []
