@@ -126,8 +126,12 @@ async def listen(
     on_message: Callable[[dict[str, Any]], None] | None = None,
     timeout: float | None = None,
     listener: Listener | None = None,
+    connected: asyncio.Event | None = None,
 ) -> Listener:
-    """Listen until ``sessionEnded`` (or ``timeout`` seconds); raises ``ConnectRefused``."""
+    """Listen until ``sessionEnded`` (or ``timeout`` seconds); raises ``ConnectRefused``.
+
+    ``connected`` is set once the upgrade succeeded (tests start producing then).
+    """
     listener = listener or Listener()
     try:
         connection = await websockets.connect(
@@ -136,6 +140,8 @@ async def listen(
     except InvalidStatus as exc:
         body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
         raise ConnectRefused(exc.response.status_code, body) from exc
+    if connected is not None:
+        connected.set()
 
     async def keep_alive() -> None:
         while True:
