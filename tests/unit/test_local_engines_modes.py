@@ -52,7 +52,8 @@ def catalog(names: list[str] = DEBIAN_MODES) -> ModeCatalog:
 @pytest.mark.parametrize(
     ("code", "expected"),
     [("eng", "en"), ("spa", "es"), ("cat", "ca"), ("ita", "it"), ("glg", "gl"), ("ron", "ro")]
-    + [("por", "pt"), ("fra", "fr"), ("es", "es"), ("gl", "gl"), ("ast", "ast"), ("SPA", "es")],
+    + [("por", "pt"), ("fra", "fr"), ("es", "es"), ("gl", "gl"), ("ast", "ast"), ("SPA", "es")]
+    + [("es-MX", "es"), ("en_US", "en"), ("pt-BR", "pt")],
 )
 def test_apertium_codes_become_iso_639_1(code: str, expected: str) -> None:
     assert iso639_1(code) == expected
@@ -174,5 +175,6 @@ def test_unsupported_pair_names_what_is_supported_without_starting_anything() ->
 def test_same_language_and_blank_text_pass_through() -> None:
     translator = ApertiumTranslator(catalog())
     assert translator.translate("Hello.", source="en", target="en") == "Hello."
+    assert translator.translate("Hello.", source="en-US", target="en") == "Hello."
     assert translator.translate("  ", source="en", target="es") == "  "
     assert translator._pipelines == {}

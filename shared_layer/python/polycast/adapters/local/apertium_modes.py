@@ -69,8 +69,12 @@ _MODE_NAME = re.compile(
 
 
 def iso639_1(code: str) -> str:
-    """The 2-letter code for an Apertium language code (kept as is when there is none)."""
-    code = code.lower()
+    """The 2-letter code for a language code (``spa``, ``es``, ``es-MX`` → ``es``).
+
+    Apertium has no regional directions worth choosing between here, so a region
+    suffix is dropped; codes without a 2-letter form are kept as they are.
+    """
+    code = code.strip().lower().replace("_", "-").split("-", 1)[0]
     return ISO639_3_TO_1.get(code, code)
 
 
