@@ -467,3 +467,11 @@ def test_direct_invoke_names_the_missing_field(world: World) -> None:
     with pytest.raises(MissingField) as err:
         world.direct({"sessionId": A, "sourceLanguage": "en"})
     assert err.value.field == "transcriptText"
+
+
+def test_one_sessions_read_per_transcript_whatever_the_audience(world: World) -> None:
+    world.listen(A, es=5000, fr=3000)
+    world.sessions.reads = 0
+    world.run(batch(*(record(A, f"s{n}", n) for n in range(1, 4))))
+    assert world.sessions.reads == 3
+    assert len(world.segments(A)) == 6

@@ -48,7 +48,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from polycast.domain import events
-from polycast.domain.models import Record, SessionEnd, SessionStart, Transcript
+from polycast.domain.models import Record, Session, SessionEnd, SessionStart, Transcript
 from polycast.domain.records import parse_direct_invoke, parse_record, record_session_id
 from polycast.errors import BadRequest, InvalidRecord, PolycastError, TransientError
 from polycast.errors import SessionEnded as SessionEndedError
@@ -163,11 +163,11 @@ class TranscriptProcessor:
         """The seed's direct-invoke event. BadRequest propagates (the handler answers 400)."""
         self._register(context)
         transcript = parse_direct_invoke(event)
-        self._ensure_session(transcript)
+        session = self._ensure_session(transcript)
         sequence = transcript.sequence
         if sequence is None:
             sequence = self.sessions.next_sequence(transcript.session_id)
-        outcome, _ = self._transcript(transcript, sequence)
+        outcome, _ = self._transcript(transcript, sequence, session)
         return outcome
 
     # ---- unpacking ---------------------------------------------------------------
@@ -260,7 +260,7 @@ class TranscriptProcessor:
         if isinstance(record, SessionEnd):
             return None, self._end(record)
         assert isinstance(record, Transcript)
-        self._ensure_session(record)
+        session = self._ensure_session(record)
         sequence = record.sequence
         if sequence is None:
             ran: list[bool] = []
@@ -271,7 +271,7 @@ class TranscriptProcessor:
                     ran=ran,
                 )["sequence"]
             )
-        return self._transcript(record, sequence)
+        return self._transcript(record, sequence, session)
 
     def _reject(self, item: StreamRecord, error: PolycastError) -> None:
         """Bad input: tell the bus why, and never retry it (unless the bus refused)."""
@@ -297,12 +297,15 @@ class TranscriptProcessor:
 
     # ---- idempotent steps ----------------------------------------------------------
 
-    def _transcript(self, transcript: Transcript, sequence: int) -> tuple[Outcome, bool]:
+    def _transcript(
+        self, transcript: Transcript, sequence: int, session: Session | None
+    ) -> tuple[Outcome, bool]:
         ran: list[bool] = []
         try:
             data = self._transcript_once(
                 key={"sessionId": transcript.session_id, "sequence": sequence},
                 transcript=transcript,
+                session=session,
                 ran=ran,
             )
         except IdempotencyAlreadyInProgressError as exc:
@@ -310,12 +313,18 @@ class TranscriptProcessor:
         return Outcome.from_json(data), bool(ran)
 
     def _transcript_step(
-        self, *, key: dict[str, Any], transcript: Transcript, ran: list[bool]
+        self,
+        *,
+        key: dict[str, Any],
+        transcript: Transcript,
+        session: Session | None,
+        ran: list[bool],
     ) -> dict[str, Any]:
         ran.append(True)
-        session = self.sessions.get(transcript.session_id)
         if session is not None and session.status == "ended":
             raise SessionEndedError(f"session {transcript.session_id} has ended")
+        # None: the session was started by this very transcript, so nobody listens yet.
+        session = session or Session(transcript.session_id, transcript.source_language)
         outcome = self.orchestrator.process(transcript, int(key["sequence"]), session=session)
         if outcome.events_failed:
             raise TransientError(f"event bus refused {outcome.events_failed} SegmentReady event(s)")
@@ -327,10 +336,15 @@ class TranscriptProcessor:
         ran.append(True)
         return {"sequence": self.sessions.next_sequence(session_id)}
 
-    def _ensure_session(self, transcript: Transcript) -> None:
-        """A transcript for an unknown session starts it (once)."""
-        if self.sessions.get(transcript.session_id) is None:
+    def _ensure_session(self, transcript: Transcript) -> Session | None:
+        """The ONE Sessions read per transcript; an unknown session is started (once).
+
+        A session started just now has no listeners yet, so its transcript is skipped.
+        """
+        session = self.sessions.get(transcript.session_id)
+        if session is None:
             self._start(SessionStart(transcript.session_id, transcript.source_language))
+        return session
 
     def _start(self, start: SessionStart) -> bool:
         ran: list[bool] = []
