@@ -116,6 +116,9 @@ def test_gone_connection_is_pruned_and_counted_out(world: World) -> None:
     assert session is not None
     assert session.listener_count == 1
     assert session.language_counts["es"] == 1
+    (left,) = world.publisher.of_type("ListenerLeft")
+    schemas.validate_event("ListenerLeft", left)
+    assert (left["reason"], left["languageCount"]) == ("gone", 1)
     # The next segment no longer tries the pruned connection.
     world.broadcaster().broadcast_segment(segment(sequence=2))
     assert world.sender.attempts["left"] == 1
@@ -127,8 +130,8 @@ def test_prune_of_an_already_deleted_connection_does_not_decrement_twice(world: 
     broadcaster = world.broadcaster()
     gone = Connection("x", SESSION, "es")
 
-    broadcaster.prune(gone)
-    broadcaster.prune(gone)
+    assert broadcaster.prune(gone) is not None
+    assert broadcaster.prune(gone) is None
 
     session = world.sessions.get(SESSION)
     assert session is not None

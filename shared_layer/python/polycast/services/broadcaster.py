@@ -229,13 +229,17 @@ class Broadcaster:
             duration_ms=result.duration_ms,
             slice=(audience_slice.index, audience_slice.count) if audience_slice else None,
         )
+        self._publish("BroadcastCompleted", [detail])
+
+    def _publish(self, detail_type: str, details: list[dict[str, Any]]) -> None:
+        """Events are a report, not the delivery: a failure is logged, not raised."""
         try:
-            outcome = self.publisher.publish([("BroadcastCompleted", detail)])
+            outcome = self.publisher.publish([(detail_type, d) for d in details])
         except PolycastError as exc:
-            logger.warning("BroadcastCompleted not published: %s", exc.code)
+            logger.warning("%s not published: %s", detail_type, exc.code)
             return
         if outcome.failed:
-            logger.warning("BroadcastCompleted not published: %d failed", len(outcome.failed))
+            logger.warning("%s not published: %d failed", detail_type, len(outcome.failed))
 
     # -- session end -------------------------------------------------------------
 
@@ -270,7 +274,17 @@ class Broadcaster:
         memory stays flat however large the audience.
         """
         result = BroadcastResult()
+        left: list[dict[str, Any]] = []
         lock = threading.Lock()
+
+        def deliver_or_prune(connection: Connection) -> Outcome:
+            outcome = self.deliver(connection, frames)
+            if outcome == "gone":
+                detail = self.prune(connection)
+                if detail is not None:
+                    with lock:
+                        left.append(detail)
+            return outcome
 
         def tally(future: Future[Outcome]) -> None:
             with lock:
@@ -292,9 +306,11 @@ class Broadcaster:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         tally(future)
-                pending.add(pool.submit(self.deliver, connection, frames))
+                pending.add(pool.submit(deliver_or_prune, connection))
             for future in wait(pending).done:
                 tally(future)
+        if left:
+            self._publish("ListenerLeft", left)
         return result
 
     def deliver(self, connection: Connection, frames: list[bytes]) -> Outcome:
@@ -303,7 +319,6 @@ class Broadcaster:
             for frame in frames:
                 self._post_with_retries(connection.connection_id, frame)
         except ConnectionGone:
-            self.prune(connection)
             return "gone"
         except TransientError as exc:
             logger.warning("delivery failed after retries: %s", exc.code)
@@ -323,15 +338,28 @@ class Broadcaster:
                     raise
                 self.sleep(delay)
 
-    def prune(self, connection: Connection) -> None:
-        """Forget a connection API Gateway says is gone, and count it out once."""
+    def prune(self, connection: Connection) -> dict[str, Any] | None:
+        """Forget a connection API Gateway says is gone, and count it out once.
+
+        Returns the ListenerLeft detail when this call removed it (None when the
+        ``$disconnect`` handler, or an earlier 410, got there first).
+        """
         try:
             removed = self.connections.delete(connection.connection_id)
-            if removed is not None:
-                self.sessions.remove_listener(removed.session_id, removed.language)
+            if removed is None:
+                return None
+            session = self.sessions.remove_listener(removed.session_id, removed.language)
         except PolycastError as exc:
             # The TTL sweeps the item; a later 410 retries the decrement.
             logger.warning("pruning a gone connection failed: %s", exc.code)
+            return None
+        return events.listener_left(
+            removed.session_id,
+            removed.language,
+            session.listener_count if session else 0,
+            session.language_counts.get(removed.language, 0) if session else 0,
+            reason="gone",
+        )
 
 
 def _flatten(pages: Iterable[list[Connection]]) -> Iterator[Connection]:
