@@ -248,7 +248,7 @@ function startListening(request) {
   session.connection = new ListenerConnection({
     url: url.toString(),
     onMessage: (message) => onMessage(session, message),
-    onState: (state, detail) => onConnectionState(session, state, detail),
+    onState: (state) => onConnectionState(session, state),
     resumeFrom: () => session.order.lastReleased,
     onCatchUp: () => {
       session.order.waitUntil(performance.now() + CATCH_UP_WAIT_MS);
@@ -300,7 +300,13 @@ async function shouldRetry(session, { everLive, wasLive, attempt }) {
   const limit = check.ok === true ? MAX_RETRIES_BEFORE_LIVE : MAX_RETRIES_UNCHECKED;
   if (check.ok === null && !everLive) {
     backToJoin(session);
-    showRefusal("", "", session); // no way to ask why: the generic wording
+    if (navigator.onLine === false) {
+      showJoinError("You seem to be offline. Check your connection and try again.");
+      setStatus("error");
+      ui.start.focus();
+    } else {
+      showRefusal("", "", session); // no way to ask why: the generic wording
+    }
     return false;
   }
   if (attempt >= limit && !(everLive && check.ok === true)) {
@@ -311,6 +317,7 @@ async function shouldRetry(session, { everLive, wasLive, attempt }) {
         : "Could not connect to the live stream. Check your network and try again.",
     );
     setStatus("error");
+    ui.start.focus();
     return false;
   }
   return true;
