@@ -170,5 +170,11 @@ class Analytics(Construct):
                 f"Resource::<{Stack.of(self).get_logical_id(self.lake.node.default_child)}.Arn>/*",  # type: ignore[arg-type]
             ],
         )
+        acknowledge(
+            Stack.of(self),
+            "CloudFormation-Validate::W7001",
+            "aws_kinesisfirehose adds a region → CIDR mapping for Redshift and Splunk "
+            "destinations that an S3 destination never reads.",
+        )
         for rule in rules:
             rule.add_target(targets.FirehoseDeliveryStream(stream))
