@@ -12,7 +12,9 @@ from polycast.errors import PolycastError, TransientError
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-_MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+# Without s3:ListBucket, S3 answers 403 (not 404) for a key that does not exist;
+# for the audio cache both mean "not cached" (a real permission problem shows on put).
+_MISSING = frozenset({"NoSuchKey", "404", "NotFound", "AccessDenied", "403"})
 
 
 def s3_error(exc: ClientError, action: str) -> PolycastError:
