@@ -260,6 +260,7 @@ function startListening(request) {
   ui.captions.replaceChildren();
   ui.captionsEmpty.hidden = false;
   ui.ended.hidden = true;
+  ui.leave.hidden = false;
   ui.catchingUp.hidden = true;
   ui.audioBlocked.hidden = true;
   showNotice("");
@@ -268,6 +269,7 @@ function startListening(request) {
   ui.listenSession.textContent = request.sessionId;
   ui.join.hidden = true;
   ui.listen.hidden = false;
+  document.body.dataset.view = "listen";
   $("listen-title").focus();
   session.connection.start();
 }
@@ -328,6 +330,7 @@ function backToJoin(session) {
   listening = null;
   ui.listen.hidden = true;
   ui.join.hidden = false;
+  document.body.dataset.view = "join";
 }
 
 function leave() {
@@ -349,6 +352,7 @@ function showEnded(session, reason) {
     for (const segment of session.order.tick(Number.POSITIVE_INFINITY)) release(session, segment);
   }
   setStatus("ended");
+  ui.leave.hidden = true;
   ui.endedReason.textContent = reason
     ? `Thank you for listening. (${reason})`
     : "Thank you for listening.";

@@ -103,7 +103,7 @@ def test_a_gap_is_skipped_after_the_timeout_and_the_late_segment_is_shown_not_pl
 
 
 def test_more_than_ten_seconds_queued_drops_the_oldest_and_says_catching_up(
-    new_page: Any, gateway: ScriptedGateway
+    new_page: Any, gateway: ScriptedGateway, screenshot: Any
 ) -> None:
     long_tone = tone_mp3(4.0)
     page = new_page()
@@ -118,6 +118,7 @@ def test_more_than_ten_seconds_queued_drops_the_oldest_and_says_catching_up(
     # 1 plays at once; of 2..6 (20 s) only the newest 10 s wait.
     assert skipped == [2, 3, 4]
     assert caption_sequences(page) == [1, 2, 3, 4, 5, 6]
+    screenshot(page, "behaviour-phone-catching-up")
 
 
 def test_a_dropped_connection_reconnects_and_catches_up_with_nothing_missing(
