@@ -43,6 +43,19 @@ class Settings:
     inline_audio_max_bytes: int = 64 * 1024
     # An audience above this many listeners is split across broadcaster invocations.
     audience_slice_size: int = 2000
+    # A language with at least this many listeners always gets audio by reference:
+    # one object fetched by many is cheaper than many large messages.
+    reference_audio_audience: int = 1000
+    # Where listeners fetch referenced audio: "" = presigned S3 URLs; the local
+    # runtime sets its gateway's ``/audio/`` path.
+    audio_url_base: str = ""
+    # Rate governor (requests per second per container; 0 = unlimited). Polly neural
+    # allows about 8 TPS per account, standard 80: divide by the processor's concurrency.
+    translate_tps: int = 20
+    polly_neural_tps: int = 8
+    polly_standard_tps: int = 80
+    # How long a request may wait for the governor before the pipeline degrades.
+    rate_limit_max_wait_ms: int = 500
     # 0 means unlimited.
     max_listeners_per_session: int = 500
     # How long the catch-up buffer keeps a segment.
@@ -82,6 +95,16 @@ class Settings:
                 env, "INLINE_AUDIO_MAX_BYTES", defaults.inline_audio_max_bytes
             ),
             audience_slice_size=_int(env, "AUDIENCE_SLICE_SIZE", defaults.audience_slice_size),
+            reference_audio_audience=_int(
+                env, "REFERENCE_AUDIO_AUDIENCE", defaults.reference_audio_audience
+            ),
+            audio_url_base=env.get("AUDIO_URL_BASE", defaults.audio_url_base),
+            translate_tps=_int(env, "TRANSLATE_TPS", defaults.translate_tps),
+            polly_neural_tps=_int(env, "POLLY_NEURAL_TPS", defaults.polly_neural_tps),
+            polly_standard_tps=_int(env, "POLLY_STANDARD_TPS", defaults.polly_standard_tps),
+            rate_limit_max_wait_ms=_int(
+                env, "RATE_LIMIT_MAX_WAIT_MS", defaults.rate_limit_max_wait_ms
+            ),
             max_listeners_per_session=_int(
                 env, "MAX_LISTENERS_PER_SESSION", defaults.max_listeners_per_session
             ),
@@ -113,6 +136,12 @@ class Settings:
             "max_cache_entries": "MAX_CACHE_ENTRIES",
             "inline_audio_max_bytes": "INLINE_AUDIO_MAX_BYTES",
             "audience_slice_size": "AUDIENCE_SLICE_SIZE",
+            "reference_audio_audience": "REFERENCE_AUDIO_AUDIENCE",
+            "audio_url_base": "AUDIO_URL_BASE",
+            "translate_tps": "TRANSLATE_TPS",
+            "polly_neural_tps": "POLLY_NEURAL_TPS",
+            "polly_standard_tps": "POLLY_STANDARD_TPS",
+            "rate_limit_max_wait_ms": "RATE_LIMIT_MAX_WAIT_MS",
             "max_listeners_per_session": "MAX_LISTENERS_PER_SESSION",
             "segment_buffer_ttl_seconds": "SEGMENT_BUFFER_TTL_SECONDS",
             "session_idle_seconds": "SESSION_IDLE_SECONDS",

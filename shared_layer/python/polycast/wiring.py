@@ -170,6 +170,11 @@ TRANSCRIPT_PROCESSOR = Function(
         "MAX_CACHE_ENTRIES",
         "INLINE_AUDIO_MAX_BYTES",
         "POLLY_ENGINE",
+        "REFERENCE_AUDIO_AUDIENCE",
+        "TRANSLATE_TPS",
+        "POLLY_NEURAL_TPS",
+        "POLLY_STANDARD_TPS",
+        "RATE_LIMIT_MAX_WAIT_MS",
     ),
     grants=(
         "sessions:read",
@@ -270,10 +275,12 @@ class Rule:
         return pattern
 
 
+# BroadcastSlice: a broadcaster splitting a large audience hands each slice to
+# another broadcaster invocation through the bus.
 BROADCAST_RULE = Rule(
     "BroadcastRule",
-    "segments and session control to the broadcaster",
-    ("SegmentReady", "SessionEnded"),
+    "segments, audience slices and session control to the broadcaster",
+    ("SegmentReady", "BroadcastSlice", "SessionEnded"),
     target_function=BROADCASTER,
     local_queue=BROADCAST_QUEUE,
 )
@@ -287,6 +294,7 @@ RULES: tuple[Rule, ...] = (BROADCAST_RULE, ANALYTICS_RULE)
 
 EVENT_TYPES: tuple[str, ...] = (
     "SegmentReady",
+    "BroadcastSlice",
     "BroadcastCompleted",
     "SessionStarted",
     "SessionEnded",
