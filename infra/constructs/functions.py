@@ -26,6 +26,14 @@ XRAY_REASON = "X-Ray trace segments and telemetry have no resource-level permiss
 _CODE_EXCLUDES = ["__pycache__", "*.pyc", "tests", ".mypy_cache"]
 
 
+def service_of(spec: wiring.Function) -> str:
+    """The Powertools service name (logs, traces and the metrics' ``service`` dimension).
+
+    ``stream_processors/transcript_processor`` → ``transcript-processor``.
+    """
+    return spec.code_dir.rstrip("/").rsplit("/", 1)[-1].replace("_", "-")
+
+
 class PipelineFunctions(Construct):
     """``functions`` maps the wiring's logical id (``"Broadcaster"``) to the function."""
 
@@ -45,7 +53,11 @@ class PipelineFunctions(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         for spec in functions:
-            missing = [name for name in spec.env_vars if name not in environment]
+            missing = [
+                name
+                for name in spec.env_vars
+                if name not in environment and name != "POWERTOOLS_SERVICE_NAME"
+            ]
             if missing:
                 raise ValueError(f"{spec.logical_id}: no value for env vars {missing}")
             log_group = logs.LogGroup(
@@ -90,7 +102,12 @@ class PipelineFunctions(Construct):
                 layers=[self.layer],
                 memory_size=spec.memory_mb,
                 timeout=Duration.seconds(spec.timeout_seconds),
-                environment={name: environment[name] for name in spec.env_vars},
+                environment={
+                    name: service_of(spec)
+                    if name == "POWERTOOLS_SERVICE_NAME"
+                    else environment[name]
+                    for name in spec.env_vars
+                },
                 role=role,
                 log_group=log_group,
                 tracing=lambda_.Tracing.ACTIVE,

@@ -1,8 +1,11 @@
 """Alarms (the seed's four plus the pipeline's own), their SNS topic, and the dashboard.
 
 The pipeline's metrics are EMF from Powertools in namespace ``TranslationPipeline``
-with the single default dimension ``service`` (``POWERTOOLS_SERVICE_NAME``); rates
-are percentages (0–100).
+with the single default dimension ``service`` — the emitting function's service
+name (``transcript-processor``, ``broadcaster``); rates are percentages (0–100).
+Translation metrics come from the processor; ``BroadcastSuccessRate`` from both:
+the processor's is the share of SegmentReady events published, the broadcaster's
+the share of deliveries to listeners (the seed's meaning, which the alarm uses).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 NAMESPACE = "TranslationPipeline"
-SERVICE = "polycast"
 PERIOD = Duration.minutes(5)
 
 CACHE_HIT_RATE_MIN = 30.0
@@ -31,23 +33,23 @@ FAILED_LANGUAGES_MAX_PERCENT = 10.0
 ITERATOR_AGE_MAX_MS = 60_000
 
 
-def pipeline_metric(name: str, statistic: str = "Average") -> cw.Metric:
+def pipeline_metric(name: str, service: str, statistic: str = "Average") -> cw.Metric:
     return cw.Metric(
         namespace=NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": SERVICE},
+        dimensions_map={"service": service},
         statistic=statistic,
         period=PERIOD,
     )
 
 
-def failed_languages_percent() -> cw.MathExpression:
+def failed_languages_percent(service: str) -> cw.MathExpression:
     """Failed languages as a share of all languages attempted (processed + failed)."""
     return cw.MathExpression(
         expression="100 * failed / (processed + failed)",
         using_metrics={
-            "failed": pipeline_metric("FailedLanguagesCount", "Sum"),
-            "processed": pipeline_metric("LanguagesProcessed", "Sum"),
+            "failed": pipeline_metric("FailedLanguagesCount", service, "Sum"),
+            "processed": pipeline_metric("LanguagesProcessed", service, "Sum"),
         },
         label="Failed languages (%)",
         period=PERIOD,
@@ -64,11 +66,15 @@ class Observability(Construct):
         *,
         functions: Mapping[str, lambda_.Function],
         processor: lambda_.Function,
+        processor_service: str,
+        broadcaster_service: str,
         queues: Sequence[sqs.IQueue],
         websocket_api: apigwv2.WebSocketApi,
         alarm_email: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._processor_service = processor_service
+        self._broadcaster_service = broadcaster_service
         key = kms.Key(
             self,
             "TopicKey",
@@ -93,21 +99,28 @@ class Observability(Construct):
 
         self._alarm(
             "CacheHitRateLow",
-            pipeline_metric("CacheHitRate"),
+            pipeline_metric("CacheHitRate", processor_service),
             CACHE_HIT_RATE_MIN,
             cw.ComparisonOperator.LESS_THAN_THRESHOLD,
             "Translation cache hit rate below 30 %",
         )
         self._alarm(
             "BroadcastSuccessRateLow",
-            pipeline_metric("BroadcastSuccessRate"),
+            pipeline_metric("BroadcastSuccessRate", broadcaster_service),
             BROADCAST_SUCCESS_RATE_MIN,
             cw.ComparisonOperator.LESS_THAN_THRESHOLD,
             "Fewer than 95 % of deliveries to listeners succeeded",
         )
         self._alarm(
+            "SegmentPublishRateLow",
+            pipeline_metric("BroadcastSuccessRate", processor_service),
+            BROADCAST_SUCCESS_RATE_MIN,
+            cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            "Fewer than 95 % of SegmentReady events reached the bus",
+        )
+        self._alarm(
             "FailedLanguagesHigh",
-            failed_languages_percent(),
+            failed_languages_percent(processor_service),
             FAILED_LANGUAGES_MAX_PERCENT,
             cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
             "More than 10 % of languages failed (translate or synthesize)",
@@ -176,32 +189,37 @@ class Observability(Construct):
         websocket_api: apigwv2.WebSocketApi,
     ) -> cw.Dashboard:
         dashboard = cw.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
+        proc, bcast = self._processor_service, self._broadcaster_service
         api_metric = {"namespace": "AWS/ApiGateway", "period": PERIOD, "statistic": "Sum"}
         dashboard.add_widgets(
             cw.GraphWidget(
                 title="Cache hit and broadcast success (%)",
-                left=[pipeline_metric("CacheHitRate"), pipeline_metric("BroadcastSuccessRate")],
+                left=[
+                    pipeline_metric("CacheHitRate", proc).with_(label="Cache hit rate"),
+                    pipeline_metric("BroadcastSuccessRate", bcast).with_(label="Deliveries"),
+                    pipeline_metric("BroadcastSuccessRate", proc).with_(label="Segments published"),
+                ],
                 left_y_axis=cw.YAxisProps(min=0, max=100),
             ),
             cw.GraphWidget(
                 title="Languages per period",
                 left=[
-                    pipeline_metric("LanguagesProcessed", "Sum"),
-                    pipeline_metric("FailedLanguagesCount", "Sum"),
+                    pipeline_metric("LanguagesProcessed", proc, "Sum"),
+                    pipeline_metric("FailedLanguagesCount", proc, "Sum"),
                 ],
-                right=[failed_languages_percent()],
+                right=[failed_languages_percent(proc)],
             ),
             cw.GraphWidget(
                 title="Processing duration (ms)",
                 left=[
-                    pipeline_metric("ProcessingDuration", "p50"),
-                    pipeline_metric("ProcessingDuration", "p95"),
-                    pipeline_metric("ProcessingDuration", "Maximum"),
+                    pipeline_metric("ProcessingDuration", proc, "p50"),
+                    pipeline_metric("ProcessingDuration", proc, "p95"),
+                    pipeline_metric("ProcessingDuration", proc, "Maximum"),
                 ],
             ),
             cw.GraphWidget(
                 title="Listeners",
-                left=[pipeline_metric("ListenerCount", "Maximum")],
+                left=[pipeline_metric("ListenerCount", proc, "Maximum")],
                 right=[
                     cw.Metric(
                         metric_name=name,

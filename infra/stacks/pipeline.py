@@ -11,15 +11,15 @@ from constructs import Construct
 from infra.constructs.analytics import Analytics
 from infra.constructs.broadcasting import Broadcasting
 from infra.constructs.event_schemas import EventSchemas
-from infra.constructs.functions import PipelineFunctions
+from infra.constructs.functions import PipelineFunctions, service_of
 from infra.constructs.grants import GrantTargets
-from infra.constructs.observability import NAMESPACE, SERVICE, Observability
+from infra.constructs.observability import NAMESPACE, Observability
 from infra.constructs.transcript_stream import TranscriptSource
 from infra.constructs.websocket_api import WebSocketApi
 from infra.options import DeployOptions
 from infra.stacks.stateful import PipelineState
 from polycast.config import Settings
-from polycast.wiring import WIRING
+from polycast.wiring import BROADCASTER, WIRING
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
@@ -75,7 +75,6 @@ class PipelineStack(Stack):
             "AUDIO_BUCKET_NAME": state.audio_bucket.bucket_name,
             "TRANSCRIPT_STREAM_NAME": state.stream.stream_name,
             "API_GATEWAY_ENDPOINT": websocket.callback_url,
-            "POWERTOOLS_SERVICE_NAME": SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
         }
         functions = PipelineFunctions(
@@ -116,6 +115,8 @@ class PipelineStack(Stack):
             "Observability",
             functions=functions.functions,
             processor=functions.functions[WIRING.kinesis_source.function.logical_id],
+            processor_service=service_of(WIRING.kinesis_source.function),
+            broadcaster_service=service_of(BROADCASTER),
             queues=[source.on_failure_queue, broadcasting.dead_letters],
             websocket_api=websocket.api,
             alarm_email=options.alarm_email,

@@ -189,22 +189,41 @@ def _alarms(synth: Any) -> dict[str, dict[str, Any]]:
 
 def test_seed_alarms_in_translation_pipeline_namespace(synth: Any) -> None:
     alarms = list(_alarms(synth).values())
-    by_metric = {a.get("MetricName"): a for a in alarms if a.get("MetricName")}
-    cache = by_metric["CacheHitRate"]
-    assert (cache["Namespace"], cache["Threshold"], cache["ComparisonOperator"]) == (
-        "TranslationPipeline",
-        30,
-        "LessThanThreshold",
-    )
-    broadcast = by_metric["BroadcastSuccessRate"]
+    by_metric = {
+        (a.get("MetricName"), a["Dimensions"][0]["Value"]): a
+        for a in alarms
+        if a.get("Namespace") == "TranslationPipeline"
+    }
+    cache = by_metric["CacheHitRate", "transcript-processor"]
+    assert (cache["Threshold"], cache["ComparisonOperator"]) == (30, "LessThanThreshold")
+    broadcast = by_metric["BroadcastSuccessRate", "broadcaster"]
     assert (broadcast["Threshold"], broadcast["ComparisonOperator"]) == (95, "LessThanThreshold")
     (failed,) = [a for a in alarms if "Metrics" in a]
     assert failed["Threshold"] == 10
     assert failed["ComparisonOperator"] == "GreaterThanThreshold"
-    names = {
-        m["MetricStat"]["Metric"]["MetricName"] for m in failed["Metrics"] if "MetricStat" in m
+    stats = [m["MetricStat"]["Metric"] for m in failed["Metrics"] if "MetricStat" in m]
+    assert {m["MetricName"] for m in stats} == {"FailedLanguagesCount", "LanguagesProcessed"}
+    assert {m["Namespace"] for m in stats} == {"TranslationPipeline"}
+
+
+def test_metric_dimensions_match_each_functions_service_name(synth: Any) -> None:
+    """Powertools puts ``service`` on every metric; alarms must ask for the same value."""
+    functions = tagged(synth.pipeline, "AWS::Lambda::Function")
+    services = {
+        name: f["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+        for name, (_, f) in functions.items()
     }
-    assert names == {"FailedLanguagesCount", "LanguagesProcessed"}
+    assert services == {
+        "TranscriptProcessor": "transcript-processor",
+        "Broadcaster": "broadcaster",
+        "ConnectionHandler": "connections",
+    }
+    dimensions = {
+        a["Dimensions"][0]["Value"]
+        for a in _alarms(synth).values()
+        if a.get("Namespace") == "TranslationPipeline"
+    }
+    assert dimensions <= set(services.values())
 
 
 def test_operational_alarms_cover_lag_queues_and_every_function(synth: Any) -> None:
