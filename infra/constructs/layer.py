@@ -13,6 +13,7 @@ tests may use either); the asset is then the source folder as is.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -39,19 +40,26 @@ PIP_PLATFORM = "manylinux2014_aarch64"
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".mypy_cache")
 
 
+def layer_files(package: Path = LAYER_SOURCE / "python" / PACKAGE) -> list[Path]:
+    """Every file the layer ships from the package, following ``schemas_dir`` (a symlink)."""
+    found: list[Path] = []
+    for root, dirs, files in os.walk(package, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", ".mypy_cache"))
+        found.extend(Path(root) / f for f in sorted(files) if not f.endswith(".pyc"))
+    return found
+
+
 def _source_hash() -> str:
     """Content hash of what goes into the layer, including requirements and target platform.
 
-    ``requirements.txt`` sits outside the asset folder, so the default source hash
-    would not notice a dependency change.
+    ``requirements.txt`` sits outside the asset folder and the schemas behind a
+    symlink, so the default source hash would notice neither changing.
     """
     digest = hashlib.sha256()
     digest.update(f"{PYTHON_VERSION}|{PIP_PLATFORM}|".encode())
     digest.update(REQUIREMENTS.read_bytes())
     package = LAYER_SOURCE / "python" / PACKAGE
-    for path in sorted(package.rglob("*")):
-        if "__pycache__" in path.parts or path.suffix == ".pyc" or not path.is_file():
-            continue
+    for path in layer_files(package):
         digest.update(str(path.relative_to(package)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -188,3 +188,13 @@ def test_every_event_schema_file_is_registered(synth: Any) -> None:
         assert props["Type"] == "JSONSchemaDraft4"
         assert json.loads(props["Content"]) == json.loads(path.read_text())
     assert set(wiring.EVENT_TYPES) <= {f.stem for f in files}
+
+
+def test_layer_hash_covers_the_schemas_behind_the_symlink() -> None:
+    from infra.constructs.layer import layer_files
+
+    package = REPO_ROOT / "shared_layer" / "python" / "polycast"
+    shipped = {str(p.relative_to(package)) for p in layer_files(package)}
+    for schema in (REPO_ROOT / "schemas" / "events").glob("*.json"):
+        assert f"schemas_dir/events/{schema.name}" in shipped
+    assert "wiring.py" in shipped
