@@ -9,8 +9,10 @@ segment sent and per language delivered.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -138,7 +140,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             boto3.client("events", **kw),
             boto3.client("sqs", **kw),
             bus_name=endpoints.event_bus,
-            detail_types=("BroadcastCompleted", "TranscriptRejected"),
+            detail_types=("BroadcastCompleted", "TranscriptRejected", "SessionEnded"),
         ).open()
         producer = TranscriptProducer(boto3.client("kinesis", **kw), endpoints.transcript_stream)
         streamer = threading.Thread(
@@ -149,21 +151,27 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             daemon=True,
         )
         streamer.start()
-        while streamer.is_alive() or args.once is False:
+        # Runs until Ctrl-C; with --once, until the session's end has been broadcast.
+        deadline: float | None = None
+        while deadline is None or time.monotonic() < deadline:
             for event in tap.receive(wait_seconds=1):
                 detail = event.get("detail") or {}
                 if detail.get("sessionId") != session_id:
                     continue
-                if event.get("detail-type") == "BroadcastCompleted":
+                kind = event.get("detail-type")
+                if kind == "BroadcastCompleted":
                     print(_delivery_line(detail), file=out, flush=True)
-                else:
+                elif kind == "TranscriptRejected":
                     print(
                         f"  !! #{detail.get('sequence', '?')} rejected: {detail.get('code')}",
                         file=out,
                         flush=True,
                     )
-            if args.once and not streamer.is_alive():
-                break
+                elif kind == "SessionEnded":
+                    print("  session ended", file=out, flush=True)
+                    deadline = min(deadline or math.inf, time.monotonic() + 2)
+            if args.once and deadline is None and not streamer.is_alive():
+                deadline = time.monotonic() + 15
     except KeyboardInterrupt:
         pass
     finally:

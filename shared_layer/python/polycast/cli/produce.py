@@ -268,9 +268,10 @@ def _stamp(record: dict[str, Any]) -> dict[str, Any]:
 def session_records(
     timed: list[TimedRecord], *, session_id: str, language: str, start: bool, end: bool
 ) -> list[TimedRecord]:
-    """The talk framed by ``sessionStarted`` and ``sessionEnded``."""
+    """The talk framed by ``sessionStarted`` (right away, so listeners can join before
+    the first sentence) and ``sessionEnded`` (with the last one)."""
     out = list(timed)
-    first = out[0].offset_ms if out else 0.0
+    first = 0.0
     last = out[-1].offset_ms if out else 0.0
     if start:
         out.insert(

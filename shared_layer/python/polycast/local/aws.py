@@ -23,6 +23,25 @@ class _QuietRequestHandler(MotoRequestHandler):
         return None
 
 
+class _SerializedEvents:
+    """One EventBridge request at a time.
+
+    moto's ``put_events`` iterates the bus's rules while ``put_rule`` or
+    ``delete_rule`` (an ``events tail`` opening or closing its tap) may change
+    them from another request thread: "OrderedDict mutated during iteration".
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("AWSEvents."):
+            with self.lock:
+                return self.app(environ, start_response)
+        return self.app(environ, start_response)
+
+
 class EmbeddedAws:
     """moto's server bound to ``host:port``; port 0 picks a free one.
 
@@ -45,7 +64,7 @@ class EmbeddedAws:
         from moto.moto_api._internal.models import moto_api_backend
 
         moto_api_backend.reset()
-        app = DomainDispatcherApplication(create_backend_app)
+        app = _SerializedEvents(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=_QuietRequestHandler
         )

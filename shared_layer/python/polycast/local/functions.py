@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from polycast import wiring
@@ -73,10 +74,10 @@ def new_context(function: wiring.Function, region: str) -> LambdaContext:
     )
 
 
-def load_handler(function: wiring.Function, root: Path | None = None) -> Handler:
+def load_module(function: wiring.Function, root: Path | None = None) -> ModuleType:
     """Import ``<code_dir>/<module>.py`` by path, under a fresh module name."""
     root = root or repo_root()
-    module_name, _, attr = function.handler.rpartition(".")
+    module_name = function.handler.rpartition(".")[0]
     path = root / function.code_dir / f"{module_name}.py"
     if not path.is_file():
         raise FileNotFoundError(f"{function.logical_id}: handler file {path} not found")
@@ -86,8 +87,35 @@ def load_handler(function: wiring.Function, root: Path | None = None) -> Handler
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    handler: Handler = getattr(module, attr)
+    return module
+
+
+def load_handler(function: wiring.Function, root: Path | None = None) -> Handler:
+    handler: Handler = getattr(load_module(function, root), function.handler.rpartition(".")[2])
     return handler
+
+
+def metrics_reset(module: ModuleType) -> Callable[[], None]:
+    """Clears the module's Powertools ``Metrics`` after each invocation.
+
+    With metrics disabled (the local default, so EMF lines do not flood the
+    terminal) Powertools never clears its metric set, and once a metric holds 100
+    values it prints the set anyway. Clearing after each call keeps it quiet.
+    """
+    holders = [
+        value
+        for value in vars(module).values()
+        if not isinstance(value, type) and callable(getattr(value, "clear_metrics", None))
+    ]
+
+    def reset() -> None:
+        for holder in holders:
+            try:
+                holder.clear_metrics()
+            except Exception:  # never let housekeeping fail an invocation
+                log.debug("clearing metrics failed", exc_info=True)
+
+    return reset
 
 
 @dataclass
@@ -97,6 +125,7 @@ class FunctionRunner:
     function: wiring.Function
     handler: Handler
     region: str = "us-east-1"
+    after_invoke: Callable[[], None] | None = None
     invocations: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -112,6 +141,8 @@ class FunctionRunner:
         try:
             return self.handler(event, context)
         finally:
+            if self.after_invoke is not None:
+                self.after_invoke()
             elapsed = time.monotonic() - started
             if elapsed > self.function.timeout_seconds:
                 # A thread cannot be killed; say what Lambda would have done.

@@ -13,6 +13,7 @@ import errno
 import json
 import logging
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,13 @@ from polycast import wiring
 from polycast.config import Settings
 from polycast.local.aws import EmbeddedAws
 from polycast.local.event_queues import EventLog, QueueDrain
-from polycast.local.functions import FunctionRunner, Handler, load_handler, repo_root
+from polycast.local.functions import (
+    FunctionRunner,
+    Handler,
+    load_module,
+    metrics_reset,
+    repo_root,
+)
 from polycast.local.gateway import WebSocketGateway
 from polycast.local.kinesis_poller import KinesisPoller
 from polycast.local.resources import LocalResources, create_resources, local_settings
@@ -213,9 +220,19 @@ class LocalRuntime:
             shard_count=self.shard_count,
         )
         self.languages = discover_languages()
+        quiet_metrics = self.log_level != "DEBUG"
+        if quiet_metrics:
+            warnings.filterwarnings("ignore", message="No application metrics to publish")
         for function in wiring.FUNCTIONS:
-            handler = self.handlers.get(function.logical_id) or load_handler(function, self.root)
-            self.runners[function.logical_id] = FunctionRunner(function, handler, settings.region)
+            given = self.handlers.get(function.logical_id)
+            if given is not None:
+                runner = FunctionRunner(function, given, settings.region)
+            else:
+                module = load_module(function, self.root)
+                handler = getattr(module, function.handler.rpartition(".")[2])
+                reset = metrics_reset(module) if quiet_metrics else None
+                runner = FunctionRunner(function, handler, settings.region, after_invoke=reset)
+            self.runners[function.logical_id] = runner
 
         kw: dict[str, Any] = {"endpoint_url": self.aws.endpoint_url, "region_name": settings.region}
         self._s3 = boto3.client("s3", **kw)
