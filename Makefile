@@ -55,8 +55,11 @@ lint: python-env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy --strict: the package, the CDK app, and each handler on its own (all are "handler").
 typecheck: python-env
 	$(BIN)/mypy
+	$(BIN)/mypy infra
+	@for h in stream_processors/*/handler.py; do $(BIN)/mypy --strict $$h || exit 1; done
 
 unit: python-env
 	$(BIN)/pytest tests/unit -q

@@ -27,11 +27,8 @@ _CODE_EXCLUDES = ["__pycache__", "*.pyc", "tests", ".mypy_cache"]
 
 
 def service_of(spec: wiring.Function) -> str:
-    """The Powertools service name (logs, traces and the metrics' ``service`` dimension).
-
-    ``stream_processors/transcript_processor`` → ``transcript-processor``.
-    """
-    return spec.code_dir.rstrip("/").rsplit("/", 1)[-1].replace("_", "-")
+    """The Powertools service name; defined once in the wiring."""
+    return spec.service_name
 
 
 class PipelineFunctions(Construct):

@@ -14,14 +14,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from polycast import wiring
 from polycast.composition import broadcaster_dependencies
 from polycast.config import Settings
 from polycast.errors import BadRequest
 from polycast.services.broadcaster import Broadcaster
 
-logger = Logger(service="broadcaster")
-metrics = Metrics(namespace="TranslationPipeline", service="broadcaster")
-tracer = Tracer(service="broadcaster")
+SERVICE = wiring.BROADCASTER.service_name
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace="TranslationPipeline", service=SERVICE)
+tracer = Tracer(service=SERVICE)
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.broadcaster"}
 )

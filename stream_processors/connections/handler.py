@@ -16,13 +16,15 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from polycast import wiring
 from polycast.composition import connection_dependencies
 from polycast.config import Settings
 from polycast.errors import PolycastError
 from polycast.services.connections import ConnectionService
 
-logger = Logger(service="connections")
-tracer = Tracer(service="connections")
+SERVICE = wiring.CONNECTION_HANDLER.service_name
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.connections"}
 )

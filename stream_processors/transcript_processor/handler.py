@@ -31,13 +31,14 @@ from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from polycast import wiring
 from polycast.composition import ProcessorDeps, processor_dependencies
 from polycast.config import Settings
 from polycast.errors import PolycastError
 from polycast.services.orchestrator import Outcome
 from polycast.services.processor import BatchResult
 
-SERVICE = "transcript-processor"
+SERVICE = wiring.TRANSCRIPT_PROCESSOR.service_name
 MAX_VALUES_PER_METRIC = 100  # EMF's limit per metric per record
 
 logger = Logger(service=SERVICE)

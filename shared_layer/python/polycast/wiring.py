@@ -147,6 +147,15 @@ class Function:
     timeout_seconds: int = 30
     description: str = ""
 
+    @property
+    def service_name(self) -> str:
+        """Powertools service name (logs, traces, the metrics' ``service`` dimension).
+
+        ``stream_processors/transcript_processor`` → ``transcript-processor``. Handlers
+        and the alarms both read it from here, so they cannot disagree.
+        """
+        return self.code_dir.rstrip("/").rsplit("/", 1)[-1].replace("_", "-")
+
 
 _COMMON_ENV = (
     "SESSIONS_TABLE_NAME",
