@@ -89,7 +89,8 @@ def test_every_event_builder_validates() -> None:
             slice=(0, 2),
         ),
     )
-    assert len(names("events")) == 7
+    validate_event("BroadcastSlice", events.broadcast_slice(_segment(None), 1, 3))
+    assert len(names("events")) == 8
 
 
 def test_session_ids_are_human_readable() -> None:

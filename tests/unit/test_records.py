@@ -69,7 +69,7 @@ def test_session_control_records() -> None:
         ({**GOOD, "sourceLanguage": "English"}, UnsupportedLanguage, "UNSUPPORTED_LANGUAGE"),
         ({**GOOD, "transcriptText": ""}, InvalidRecord, "INVALID_RECORD"),
         ({**GOOD, "transcriptText": "   "}, InvalidRecord, "INVALID_RECORD"),
-        ({**GOOD, "transcriptText": "a" * 3001}, TranscriptTooLong, "TRANSCRIPT_TOO_LONG"),
+        ({**GOOD, "transcriptText": "a" * 10_001}, TranscriptTooLong, "TRANSCRIPT_TOO_LONG"),
         ({**GOOD, "transcriptText": "\U0001f600" * 2600}, TranscriptTooLong, "TRANSCRIPT_TOO_LONG"),
         ({**GOOD, "emotionDynamics": {"intensity": 1.5}}, InvalidRecord, "INVALID_RECORD"),
         ({**GOOD, "emotionDynamics": {"emotion": "bored"}}, InvalidRecord, "INVALID_RECORD"),

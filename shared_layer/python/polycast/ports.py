@@ -86,9 +86,20 @@ class SegmentLog(Protocol):
         """Store the segment; False when (session, sequence, language) was already recorded."""
         ...
 
-    def mark_delivered(self, segment: Segment) -> None: ...
+    def mark_delivered(
+        self, segment: Segment, *, audience_slice: tuple[int, int] | None = None
+    ) -> None:
+        """Mark the segment (or one ``(index, count)`` slice of its audience) delivered."""
+        ...
 
-    def is_delivered(self, session_id: str, language: str, sequence: int) -> bool: ...
+    def is_delivered(
+        self,
+        session_id: str,
+        language: str,
+        sequence: int,
+        *,
+        audience_slice: tuple[int, int] | None = None,
+    ) -> bool: ...
 
     def since(
         self, session_id: str, language: str, from_sequence: int, *, limit: int = 100

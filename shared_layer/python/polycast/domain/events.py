@@ -59,6 +59,11 @@ def segment_ready(segment: Segment) -> dict[str, Any]:
     }
 
 
+def broadcast_slice(segment: Segment, index: int, count: int) -> dict[str, Any]:
+    """A SegmentReady detail for one slice of a large audience (``BroadcastSlice``)."""
+    return {**segment_ready(segment), "slice": {"index": index, "count": count}}
+
+
 def segment_from_detail(detail: Mapping[str, Any]) -> Segment:
     return Segment(
         session_id=detail["sessionId"],

@@ -29,8 +29,11 @@ from polycast.errors import (
 )
 from polycast.schemas import validator
 
-MAX_TRANSCRIPT_CHARS = 3000  # Polly bills at most 3,000 characters per request
-MAX_TRANSCRIPT_BYTES = 10_000  # Translate's TranslateText limit
+# One TranslateText request (10,000 UTF-8 bytes), so a transcript is translated with
+# its whole context. Polly's 3,000 billed characters per request do not limit the
+# record: the orchestrator synthesizes longer text in runs of whole sentences.
+MAX_TRANSCRIPT_BYTES = 10_000
+MAX_TRANSCRIPT_CHARS = MAX_TRANSCRIPT_BYTES  # a character is at least one byte
 MAX_RECORD_BYTES = 64 * 1024
 
 RECORD_TYPES = ("transcript", "sessionStarted", "sessionEnded")
