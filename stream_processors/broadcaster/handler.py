@@ -1,4 +1,5 @@
-"""Broadcaster Lambda: one EventBridge event (SegmentReady or SessionEnded) → listeners.
+"""Broadcaster Lambda: one EventBridge event (SegmentReady, BroadcastSlice or SessionEnded)
+→ listeners; an audience over AUDIENCE_SLICE_SIZE is split into BroadcastSlice events.
 
 Thin: the fan-out lives in ``polycast.services.broadcaster``; this file adds the
 Powertools plumbing (JSON logs correlated by sessionId, EMF metrics, tracing).
@@ -60,7 +61,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if rate is not None:
         metrics.add_metric(name="BroadcastSuccessRate", unit=MetricUnit.Percent, value=rate)
     return {
-        "status": "duplicate" if result.duplicate else "ok",
+        "status": "duplicate" if result.duplicate else "split" if result.slices else "ok",
+        "slices": result.slices,
         "delivered": result.delivered,
         "gone": result.gone,
         "failed": result.failed,

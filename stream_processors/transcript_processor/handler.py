@@ -28,7 +28,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import utils as logging_utils
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from polycast import wiring
@@ -149,6 +149,7 @@ def _record_metrics(outcomes: list[Outcome]) -> None:
         unit=MetricUnit.Count,
         value=sum(o.languages_failed for o in outcomes),
     )
+    _record_degradation(outcomes)
     for outcome in outcomes[:MAX_VALUES_PER_METRIC]:
         metrics.add_metric(
             name="ProcessingDuration", unit=MetricUnit.Milliseconds, value=outcome.duration_ms
@@ -156,6 +157,24 @@ def _record_metrics(outcomes: list[Outcome]) -> None:
         metrics.add_metric(
             name="ListenerCount", unit=MetricUnit.Count, value=outcome.listener_count
         )
+
+
+def _record_degradation(outcomes: list[Outcome]) -> None:
+    """``DegradedSegments`` per step (``standard_voice``, ``text_only``): segments that
+    kept going under Polly throttling instead of failing (DESIGN §5)."""
+    steps: dict[str, int] = {}
+    for outcome in outcomes:
+        for step in outcome.degraded.values():
+            steps[step] = steps.get(step, 0) + 1
+    for step, count in sorted(steps.items()):
+        with single_metric(
+            name="DegradedSegments",
+            unit=MetricUnit.Count,
+            value=count,
+            namespace="TranslationPipeline",
+            default_dimensions={"service": SERVICE},
+        ) as metric:
+            metric.add_dimension(name="Step", value=step)
 
 
 def _summary(event: dict[str, Any], result: BatchResult) -> dict[str, Any]:

@@ -70,6 +70,7 @@ def make_world(
         audio_bucket="polycast-audio",
         inline_audio_max_bytes=inline_max,
         max_workers=8,
+        sleep=lambda seconds: None,
     )
     return World(sessions, translator, synthesizer, store, audio, publisher, orchestrator)
 
@@ -156,17 +157,32 @@ def test_a_failing_language_is_skipped_and_counted_while_others_succeed() -> Non
     w.orchestrator.close()
 
 
-def test_every_language_failing_transiently_raises_so_the_record_is_retried() -> None:
+def test_a_brief_throttle_is_retried_in_place() -> None:
     translator = FakeTranslator()
-    translator.throttle("es", 1)
-    translator.throttle("fr", 1)
+    translator.throttle("es", 2)
     w = make_world(translator=translator)
     w.listeners(es=1, fr=1)
-    with pytest.raises(TransientError):
+    outcome = w.orchestrator.process(transcript(), 1)
+    assert outcome.languages_processed == 2
+    assert translator.calls_for("es") == 3
+    w.orchestrator.close()
+
+
+def test_a_language_still_failing_transiently_retries_the_record_after_publishing_the_rest() -> (
+    None
+):
+    translator = FakeTranslator()
+    translator.throttle("es", 3)  # the first try and both retries
+    w = make_world(translator=translator)
+    w.listeners(es=1, fr=1)
+    with pytest.raises(TransientError, match="es"):
         w.orchestrator.process(transcript(), 1)
-    assert w.publisher.events == []
-    # The retry succeeds: the throttling was used up.
+    assert set(w.segments()) == {"fr"}  # not held back by es
+    # The retry succeeds (the throttling was used up); fr comes from the caches.
+    calls = len(w.synthesizer.calls)
     assert w.orchestrator.process(transcript(), 1).languages_processed == 2
+    assert translator.calls_for("fr") == 1
+    assert len(w.synthesizer.calls) == calls + 1  # only es is new
     w.orchestrator.close()
 
 

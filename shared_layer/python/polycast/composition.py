@@ -20,6 +20,7 @@ from polycast.services.broadcaster import Broadcaster
 from polycast.services.connections import ConnectionService
 from polycast.services.orchestrator import Orchestrator
 from polycast.services.processor import TranscriptProcessor
+from polycast.services.rate_governor import RateGovernor, ServiceLimits
 from polycast.services.translation_cache import TranslationCache
 
 if TYPE_CHECKING:
@@ -80,8 +81,35 @@ def _shared_adapters(settings: Settings, *, pool: int) -> dict[str, Any]:
         "publisher": EventBridgePublisher(
             clients.client("events", settings), settings.event_bus_name
         ),
-        "audio": S3AudioStore(clients.client("s3", settings), settings.audio_bucket),
+        "audio": S3AudioStore(
+            clients.client("s3", settings), settings.audio_bucket, url_base=audio_url_base(settings)
+        ),
     }
+
+
+def audio_url_base(settings: Settings) -> str:
+    """Where listeners fetch referenced audio: ``AUDIO_URL_BASE``, or presigned S3.
+
+    Locally the gateway that answers ``@connections`` (``API_GATEWAY_ENDPOINT``) also
+    serves ``/audio/{key}`` from the bucket (DESIGN §4), so that is the default there.
+    """
+    if settings.audio_url_base:
+        return settings.audio_url_base
+    if settings.engines == "local" and settings.api_gateway_endpoint.startswith("http://"):
+        return settings.api_gateway_endpoint.rstrip("/") + "/audio/"
+    return ""
+
+
+def service_limits(settings: Settings) -> ServiceLimits:
+    """One rate governor per service for this container (DESIGN §5)."""
+    return ServiceLimits(
+        {
+            "translate": RateGovernor(settings.translate_tps),
+            "neural": RateGovernor(settings.polly_neural_tps),
+            "standard": RateGovernor(settings.polly_standard_tps),
+        },
+        max_wait=settings.rate_limit_max_wait_ms / 1000,
+    )
 
 
 def broadcaster_dependencies(settings: Settings) -> Broadcaster:
@@ -90,6 +118,7 @@ def broadcaster_dependencies(settings: Settings) -> Broadcaster:
         **_shared_adapters(settings, pool=pool),
         max_concurrent=pool,
         segment_ttl_seconds=settings.segment_buffer_ttl_seconds,
+        audience_slice_size=settings.audience_slice_size,
     )
 
 
@@ -146,6 +175,7 @@ def processor_dependencies(
     pool = max(10, max_language_workers * 2)
     ddb = clients.client("dynamodb", settings, pool=pool)
     closers: list[Callable[[], None]] = []
+    fallbacks: list[Synthesizer] = []
     if translator is None or synthesizer is None:
         if settings.engines == "local":
             from polycast.adapters.local import local_engines
@@ -161,9 +191,11 @@ def processor_dependencies(
             translator = translator or AmazonTranslator(
                 clients.client("translate", settings, pool=pool)
             )
-            synthesizer = synthesizer or PollySynthesizer(
-                clients.client("polly", settings, pool=pool), engine=settings.polly_engine
-            )
+            polly = clients.client("polly", settings, pool=pool)
+            if synthesizer is None:
+                synthesizer = PollySynthesizer(polly, engine=settings.polly_engine)
+                if settings.polly_engine == "neural":  # degrade to standard under pressure
+                    fallbacks.append(PollySynthesizer(polly, engine="standard"))
 
     sessions = DynamoSessionStore(
         ddb, settings.sessions_table, ttl_seconds=settings.session_max_seconds + 24 * 3600
@@ -184,6 +216,9 @@ def processor_dependencies(
         audio_bucket=settings.audio_bucket,
         inline_audio_max_bytes=settings.inline_audio_max_bytes,
         max_workers=max_language_workers,
+        fallback_synthesizers=fallbacks,
+        limits=service_limits(settings) if settings.engines == "aws" else None,
+        reference_audio_audience=settings.reference_audio_audience,
     )
 
     def dynamo_idempotency() -> BasePersistenceLayer:

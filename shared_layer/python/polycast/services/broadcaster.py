@@ -9,13 +9,18 @@ rarely does that, and the listener page drops a sequence it already has.
 
 Fan-out posts with at most ``max_concurrent`` PostToConnection calls in flight.
 410 Gone prunes the connection and its count; throttling and 5xx are retried
-twice (100 ms, 200 ms) and then counted failed. A very large audience can be
-split across invocations with an :class:`AudienceSlice`.
+twice (100 ms, 200 ms) and then counted failed.
+
+A language with more listeners than ``audience_slice_size`` (the count comes from
+the one Sessions item) is split: this invocation publishes one ``BroadcastSlice``
+per :class:`AudienceSlice` and each is delivered by its own broadcaster
+invocation, deduplicated per (session, sequence, language, slice).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import zlib
@@ -81,6 +86,7 @@ class BroadcastResult:
     skipped: int = 0
     duration_ms: float = 0.0
     duplicate: bool = False
+    slices: int = 0  # > 0: the audience was split and handed to this many invocations
 
     @property
     def attempted(self) -> int:
@@ -143,6 +149,7 @@ class Broadcaster:
         max_message_bytes: int = messages.DEFAULT_MAX_MESSAGE_BYTES,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         sleep: Callable[[float], None] = time.sleep,
+        audience_slice_size: int = 2000,
     ) -> None:
         self.connections = connections
         self.sessions = sessions
@@ -155,19 +162,25 @@ class Broadcaster:
         self.max_message_bytes = max_message_bytes
         self.retry_delays = retry_delays
         self.sleep = sleep
+        self.audience_slice_size = audience_slice_size  # 0: never split
 
     # -- entry point -------------------------------------------------------------
 
     def handle(self, detail_type: str, detail: Mapping[str, Any]) -> BroadcastResult:
-        """One EventBridge event: ``SegmentReady`` or ``SessionEnded``."""
-        if detail_type == "SegmentReady":
+        """One EventBridge event: ``SegmentReady``, ``BroadcastSlice`` or ``SessionEnded``."""
+        if detail_type in ("SegmentReady", "BroadcastSlice"):
             try:
                 segment = events.segment_from_detail(detail)
             except (KeyError, TypeError, ValueError) as exc:
-                raise BadRequest(f"malformed SegmentReady detail: {exc!r}") from exc
-            return self.broadcast_segment(
-                segment, audience_slice=AudienceSlice.from_detail(detail.get("slice"))
-            )
+                raise BadRequest(f"malformed {detail_type} detail: {exc!r}") from exc
+            audience_slice = AudienceSlice.from_detail(detail.get("slice"))
+            if detail_type == "BroadcastSlice" and audience_slice is None:
+                raise BadRequest("BroadcastSlice detail lacks slice")
+            if audience_slice is None:
+                count = self.slice_count(segment)
+                if count > 1:
+                    return self.split(segment, count)
+            return self.broadcast_segment(segment, audience_slice=audience_slice)
         if detail_type == "SessionEnded":
             session_id = detail.get("sessionId")
             if not isinstance(session_id, str):
@@ -177,17 +190,58 @@ class Broadcaster:
 
     # -- segments ----------------------------------------------------------------
 
-    def broadcast_segment(
-        self, segment: Segment, *, audience_slice: AudienceSlice | None = None
-    ) -> BroadcastResult:
+    def slice_count(self, segment: Segment) -> int:
+        """How many invocations the segment's audience needs (one Sessions read)."""
+        if self.audience_slice_size <= 0:
+            return 1
+        session = self.sessions.get(segment.session_id)
+        listeners = session.language_counts.get(segment.language, 0) if session else 0
+        return max(1, math.ceil(listeners / self.audience_slice_size))
+
+    def split(self, segment: Segment, count: int) -> BroadcastResult:
+        """Hand each of ``count`` slices of the audience to its own invocation.
+
+        The segment is recorded (for catch-up) and, once every ``BroadcastSlice`` is
+        on the bus, marked delivered, so a redelivered SegmentReady is dropped; each
+        slice deduplicates itself by its own mark. If the bus refuses a slice this
+        raises, and the retried event publishes the slices again (delivered ones
+        are dropped by their marks).
+        """
         started = time.monotonic()
         first = self.segments.record(segment, ttl_seconds=self.segment_ttl_seconds)
         if not first and self.segments.is_delivered(
             segment.session_id, segment.language, segment.sequence
         ):
+            return BroadcastResult(duplicate=True)
+        published = self.publisher.publish(
+            ("BroadcastSlice", events.broadcast_slice(segment, index, count))
+            for index in range(count)
+        )
+        if published.failed:
+            raise TransientError(f"event bus refused {len(published.failed)} of {count} slices")
+        self.segments.mark_delivered(segment)
+        logger.info(
+            "audience split",
+            extra={"sequence": segment.sequence, "language": segment.language, "slices": count},
+        )
+        return BroadcastResult(slices=count, duration_ms=(time.monotonic() - started) * 1000.0)
+
+    def broadcast_segment(
+        self, segment: Segment, *, audience_slice: AudienceSlice | None = None
+    ) -> BroadcastResult:
+        started = time.monotonic()
+        mark = (
+            (audience_slice.index, audience_slice.count)
+            if audience_slice is not None and audience_slice.count > 1
+            else None
+        )
+        first = self.segments.record(segment, ttl_seconds=self.segment_ttl_seconds)
+        if not first and self.segments.is_delivered(
+            segment.session_id, segment.language, segment.sequence, audience_slice=mark
+        ):
             logger.info(
                 "duplicate segment dropped",
-                extra={"sequence": segment.sequence, "language": segment.language},
+                extra={"sequence": segment.sequence, "language": segment.language, "slice": mark},
             )
             return BroadcastResult(duplicate=True)
 
@@ -196,10 +250,7 @@ class Broadcaster:
         result = self.fan_out(audience, frames, audience_slice=audience_slice)
         result.duration_ms = (time.monotonic() - started) * 1000.0
 
-        # A slice marks nothing: the segment is delivered only when every slice is,
-        # which a per-slice mark (issue 6) will track.
-        if audience_slice is None or audience_slice.count == 1:
-            self.segments.mark_delivered(segment)
+        self.segments.mark_delivered(segment, audience_slice=mark)
         self._publish_completed(segment, result, audience_slice)
         logger.info(
             "segment broadcast",

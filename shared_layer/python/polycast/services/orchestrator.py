@@ -6,10 +6,26 @@ pipeline per language in parallel — translate (on a miss), build SSML for the
 voice's engine, synthesize (unless the audio cache already has the exact SSML) —
 and publishes one ``SegmentReady`` per language in PutEvents batches.
 
-Failure policy, per language: a failed translation skips the language and is
-counted; a failed synthesis still sends the text (``audio`` null). Only when every
-language failed and at least one failure was transient does the whole transcript
-raise :class:`TransientError`, so the stream retries it instead of losing it.
+Failure policy, per language: a translation that fails for good (an unsupported
+pair) skips the language and is counted. A transient one (throttling, 5xx,
+timeouts) is retried here twice; if it still fails, the segments of the other
+languages are published and then the transcript raises :class:`TransientError`,
+so the stream retries it (the broadcaster drops the repeats) and, after the retry
+limit, the record reaches the on-failure destination: nothing is lost silently.
+
+Service limits: a :class:`ServiceLimits` governor paces Translate and each Polly
+engine. Under pressure synthesis degrades in a fixed order instead of failing —
+the neural voice, then the standard voice, then text only (``audio`` null) — and
+each step is recorded in ``Outcome.degraded`` (the handler turns it into the
+``DegradedSegments`` metric, dimension ``Step``). Languages start most-listened
+first, so they take the governor's earliest slots.
+
+Audio: synthesized once per (SSML, voice, engine, format) — the audio cache is
+keyed by their hash. Text over Polly's 3,000 billed characters is synthesized in
+runs of whole sentences and the MP3s concatenated; a sentence too long on its own
+is sent as text only (``SENTENCE_TOO_LONG``). Audio travels by S3 reference (the
+claim check) when it is larger than ``inline_audio_max_bytes`` or when the
+language has at least ``reference_audio_audience`` listeners.
 """
 
 from __future__ import annotations
@@ -17,7 +33,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,14 +42,21 @@ from polycast.domain import events
 from polycast.domain.cache_keys import audio_key
 from polycast.domain.models import AudioRef, EmotionDynamics, Segment, Session, Transcript
 from polycast.domain.ssml import build_ssml
-from polycast.domain.voices import voice_for
-from polycast.errors import PolycastError, TransientError
+from polycast.domain.text_split import POLLY_MAX_BILLED_CHARS, SentenceTooLong, split_text
+from polycast.domain.voices import Voice, voice_for
+from polycast.errors import PolycastError, Throttled, TransientError
 from polycast.ports import AudioStore, EventPublisher, SessionStore, Synthesizer, Translator
+from polycast.services.rate_governor import ServiceLimits
 from polycast.services.translation_cache import TranslationCache
 
 log = logging.getLogger(__name__)
 
 SEGMENT_READY = "SegmentReady"
+TRANSLATE_RETRY_DELAYS: tuple[float, ...] = (0.1, 0.2)
+
+# Degradation steps, in order (the values of ``Outcome.degraded``).
+STANDARD_VOICE = "standard_voice"
+TEXT_ONLY = "text_only"
 
 
 @dataclass
@@ -46,6 +69,7 @@ class Outcome:
     languages_processed: int = 0
     failed_languages: dict[str, str] = field(default_factory=dict)  # language → error code
     audio_missing: dict[str, str] = field(default_factory=dict)  # language → why no audio
+    degraded: dict[str, str] = field(default_factory=dict)  # language → STANDARD_VOICE | TEXT_ONLY
     cache_hits: int = 0
     cache_misses: int = 0
     events_published: int = 0
@@ -80,6 +104,7 @@ class Outcome:
             "languagesProcessed": self.languages_processed,
             "failedLanguages": dict(self.failed_languages),
             "audioMissing": dict(self.audio_missing),
+            "degraded": dict(self.degraded),
             "cacheHits": self.cache_hits,
             "cacheMisses": self.cache_misses,
             "eventsPublished": self.events_published,
@@ -97,6 +122,7 @@ class Outcome:
             languages_processed=int(data.get("languagesProcessed", 0)),
             failed_languages=dict(data.get("failedLanguages") or {}),
             audio_missing=dict(data.get("audioMissing") or {}),
+            degraded=dict(data.get("degraded") or {}),
             cache_hits=int(data.get("cacheHits", 0)),
             cache_misses=int(data.get("cacheMisses", 0)),
             events_published=int(data.get("eventsPublished", 0)),
@@ -113,6 +139,7 @@ class _LanguageResult:
     audio: AudioRef | None = None
     error: Exception | None = None
     audio_missing: str | None = None
+    degraded: str | None = None
     translate_ms: float = 0.0
     synthesize_ms: float = 0.0
 
@@ -122,6 +149,8 @@ class Orchestrator:
 
     ``max_workers`` bounds the language pipelines in flight across all sessions;
     the tasks never wait on each other, so a shared pool cannot deadlock.
+    ``fallback_synthesizers`` are the degradation steps after ``synthesizer``
+    (on AWS: Polly standard after Polly neural).
     """
 
     def __init__(
@@ -137,6 +166,11 @@ class Orchestrator:
         inline_audio_max_bytes: int = 64 * 1024,
         max_workers: int = 32,
         clock: Callable[[], float] = time.perf_counter,
+        fallback_synthesizers: Sequence[Synthesizer] = (),
+        limits: ServiceLimits | None = None,
+        reference_audio_audience: int = 1000,
+        translate_retry_delays: tuple[float, ...] = TRANSLATE_RETRY_DELAYS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.sessions = sessions
         self.translator = translator
@@ -146,6 +180,11 @@ class Orchestrator:
         self.publisher = publisher
         self.audio_bucket = audio_bucket
         self.inline_audio_max_bytes = inline_audio_max_bytes
+        self.fallback_synthesizers = tuple(fallback_synthesizers)
+        self.limits = limits or ServiceLimits.unlimited()
+        self.reference_audio_audience = reference_audio_audience
+        self.translate_retry_delays = translate_retry_delays
+        self._sleep = sleep
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="language")
 
@@ -175,8 +214,16 @@ class Orchestrator:
             if target == source:  # listeners of the source language hear the original
                 known[target] = transcript.text
 
+        # Most-listened first (``active_languages`` is sorted by count): under
+        # pressure they take the governors' earliest slots.
         futures = [
-            self._pool.submit(self._language, transcript, target, known.get(target))
+            self._pool.submit(
+                self._language,
+                transcript,
+                target,
+                known.get(target),
+                session.language_counts.get(target, 0),
+            )
             for target in targets
         ]
         results = [f.result() for f in futures]
@@ -194,13 +241,6 @@ class Orchestrator:
             outcome.failed_languages[r.language] = (
                 err.code if isinstance(err, PolycastError) else type(err).__name__
             )
-        all_failed = bool(failed) and len(failed) == len(results)
-        if all_failed and any(isinstance(r.error, TransientError) for r in failed):
-            raise TransientError(
-                f"every language failed ({', '.join(sorted(outcome.failed_languages))}); "
-                "retrying the transcript"
-            )
-
         total_ms = (self._clock() - started) * 1000
         segments = [
             self._segment(transcript, sequence, r, total_ms) for r in results if r.error is None
@@ -208,6 +248,8 @@ class Orchestrator:
         for r in results:
             if r.error is None and r.audio_missing:
                 outcome.audio_missing[r.language] = r.audio_missing
+            if r.error is None and r.degraded:
+                outcome.degraded[r.language] = r.degraded
         outcome.languages_processed = len(segments)
         if segments:
             published = self.publisher.publish(
@@ -215,18 +257,26 @@ class Orchestrator:
             )
             outcome.events_published = published.published
             outcome.events_failed = len(published.failed)
+        transient = sorted(r.language for r in failed if isinstance(r.error, TransientError))
+        if transient:
+            # The others are on the bus already; the retry re-publishes them from the
+            # caches and the broadcaster drops what it has delivered.
+            raise TransientError(
+                f"translation failed transiently for {', '.join(transient)}; "
+                "retrying the transcript"
+            )
         outcome.duration_ms = (self._clock() - started) * 1000
         return outcome
 
-    def _language(self, transcript: Transcript, target: str, known: str | None) -> _LanguageResult:
+    def _language(
+        self, transcript: Transcript, target: str, known: str | None, audience: int
+    ) -> _LanguageResult:
         """Translate (unless known) then synthesize one language; never raises."""
         result = _LanguageResult(language=target, text=known)
         if result.text is None:
             t0 = self._clock()
             try:
-                result.text = self.translator.translate(
-                    transcript.text, source=transcript.source_language, target=target
-                )
+                result.text = self._translate(transcript, target)
             except Exception as exc:
                 log.warning(
                     "translation failed",
@@ -241,37 +291,103 @@ class Orchestrator:
             finally:
                 result.translate_ms = (self._clock() - t0) * 1000
         t1 = self._clock()
-        result.audio, result.audio_missing = self._audio(result.text, target, transcript)
+        result.audio, result.audio_missing, result.degraded = self._audio(
+            result.text, target, transcript, audience
+        )
         result.synthesize_ms = (self._clock() - t1) * 1000
         return result
 
-    def _audio(
-        self, text: str, language: str, transcript: Transcript
-    ) -> tuple[AudioRef | None, str | None]:
-        """Audio for one language: the audio cache first, then the synthesizer."""
-        voice = voice_for(language, self.synthesizer.engine)
-        if voice is None:
-            return None, "NO_VOICE"
-        try:
-            ssml = build_ssml(text, transcript.emotion or EmotionDynamics(), engine=voice.engine)
-        except ValueError:
-            return None, "SSML_TOO_LONG"
-        key = audio_key(ssml, voice.voice_id, voice.engine, "mp3")
-        data = self._cached_audio(key)
-        stored = data is not None
-        if data is None:
+    def _translate(self, transcript: Transcript, target: str) -> str:
+        """One translation within the governor's rate, retried on transient errors."""
+        for delay in (*self.translate_retry_delays, None):
             try:
-                data = self.synthesizer.synthesize(ssml, language=language)
-            except Exception as exc:
-                log.warning(
-                    "synthesis failed; sending text only",
-                    extra={
-                        "sessionId": transcript.session_id,
-                        "language": language,
-                        "error": _code(exc),
-                    },
+                if not self.limits.acquire("translate"):
+                    raise Throttled("Translate: over the governed rate")
+                return self.translator.translate(
+                    transcript.text, source=transcript.source_language, target=target
                 )
-                return None, _code(exc)
+            except TransientError:
+                if delay is None:
+                    raise
+                self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _audio(
+        self, text: str, language: str, transcript: Transcript, audience: int
+    ) -> tuple[AudioRef | None, str | None, str | None]:
+        """(audio, why none, degradation step) for one language.
+
+        Walks the synthesizers in degradation order; each step tries the audio cache,
+        then the governor, then the engine. Pressure (the governor refusing, or a
+        transient error) moves to the next step; anything else ends with text only.
+        """
+        emotion = transcript.emotion or EmotionDynamics()
+        try:
+            pieces = split_text(text, POLLY_MAX_BILLED_CHARS)
+        except SentenceTooLong:
+            return None, "SENTENCE_TOO_LONG", None
+        tried: set[str] = set()
+        missing: str | None = None
+        pressured = False
+        for synthesizer in (self.synthesizer, *self.fallback_synthesizers):
+            voice = voice_for(language, synthesizer.engine)
+            if voice is None or voice.engine in tried:
+                continue
+            tried.add(voice.engine)
+            try:
+                ssml = [build_ssml(p, emotion, engine=voice.engine) for p in pieces]
+            except ValueError:
+                return None, "SSML_TOO_LONG", None
+            key = audio_key("\x1e".join(ssml), voice.voice_id, voice.engine, "mp3")
+            data = self._cached_audio(key)
+            stored = data is not None
+            if data is None:
+                try:
+                    data = self._synthesize(synthesizer, voice, ssml, language)
+                except TransientError as exc:
+                    missing, pressured = _code(exc), True
+                    log.warning(
+                        "synthesis under pressure; degrading",
+                        extra={
+                            "sessionId": transcript.session_id,
+                            "language": language,
+                            "engine": voice.engine,
+                            "error": missing,
+                        },
+                    )
+                    continue
+                except Exception as exc:
+                    log.warning(
+                        "synthesis failed; sending text only",
+                        extra={
+                            "sessionId": transcript.session_id,
+                            "language": language,
+                            "error": _code(exc),
+                        },
+                    )
+                    return None, _code(exc), None
+            step = STANDARD_VOICE if pressured else None
+            audio, why = self._deliverable(key, data, stored, language, audience)
+            return audio, why, step
+        if missing is None:
+            return None, "NO_VOICE", None
+        return None, missing, TEXT_ONLY
+
+    def _synthesize(
+        self, synthesizer: Synthesizer, voice: Voice, ssml: list[str], language: str
+    ) -> bytes:
+        """Every piece within the engine's governed rate; MP3 pieces concatenate."""
+        out = []
+        for document in ssml:
+            if not self.limits.acquire(voice.engine):
+                raise Throttled(f"{voice.engine} synthesis: over the governed rate")
+            out.append(synthesizer.synthesize(document, language=language))
+        return b"".join(out)
+
+    def _deliverable(
+        self, key: str, data: bytes, stored: bool, language: str, audience: int
+    ) -> tuple[AudioRef | None, str | None]:
+        """Cache the audio, then choose inline bytes or the S3 claim check."""
         if not stored:
             try:
                 self.audio.put(key, data)
@@ -280,11 +396,13 @@ class Orchestrator:
                 log.warning(
                     "audio cache write failed", extra={"language": language, "error": _code(exc)}
                 )
-        if len(data) <= self.inline_audio_max_bytes:
-            return AudioRef(format="mp3", data_b64=base64.b64encode(data).decode("ascii")), None
-        if not stored:
+        large = len(data) > self.inline_audio_max_bytes
+        crowded = audience >= self.reference_audio_audience > 0
+        if stored and (large or crowded):
+            return AudioRef(format="mp3", bucket=self.audio_bucket, key=key, size=len(data)), None
+        if large:
             return None, "AUDIO_STORE_FAILED"
-        return AudioRef(format="mp3", bucket=self.audio_bucket, key=key, size=len(data)), None
+        return AudioRef(format="mp3", data_b64=base64.b64encode(data).decode("ascii")), None
 
     def _cached_audio(self, key: str) -> bytes | None:
         try:

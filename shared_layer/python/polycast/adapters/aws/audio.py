@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -26,9 +27,13 @@ def s3_error(exc: ClientError, action: str) -> PolycastError:
 
 
 class S3AudioStore:
-    def __init__(self, client: S3Client, bucket: str) -> None:
+    """``url_base``: when set (the local runtime's gateway ``/audio/`` path), listeners
+    fetch ``url_base + key`` instead of a presigned S3 URL."""
+
+    def __init__(self, client: S3Client, bucket: str, *, url_base: str = "") -> None:
         self._client = client
         self.bucket = bucket
+        self.url_base = url_base
 
     def put(self, key: str, data: bytes, *, content_type: str = "audio/mpeg") -> AudioRef:
         try:
@@ -54,6 +59,8 @@ class S3AudioStore:
 
     def url(self, ref: AudioRef, *, expires_in: int = 3600) -> str:
         """A presigned GET URL: listeners fetch large audio straight from S3."""
+        if self.url_base:
+            return self.url_base + quote(ref.key or "", safe="/")
         url: str = self._client.generate_presigned_url(
             "get_object",
             Params={"Bucket": ref.bucket or self.bucket, "Key": ref.key or ""},

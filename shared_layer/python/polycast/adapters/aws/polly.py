@@ -1,9 +1,11 @@
 """Synthesizer on Amazon Polly (SynthesizeSpeech, SSML in, MP3 out).
 
-Voices come from :mod:`polycast.domain.voices`. Under throttling a neural request
-is retried once on the language's standard voice (DESIGN §5: degrade, standard
-voice, then text only): the SSML built for neural is a subset standard accepts.
-When that fails too, the orchestrator sends the text without audio.
+Voices come from :mod:`polycast.domain.voices`. One synthesizer speaks one
+engine; degradation under throttling (neural voice, then standard voice, then
+text only, DESIGN §5) is the orchestrator's, which holds one synthesizer per
+engine, paces each with its own rate governor, and records every step in
+metrics. Throttling surfaces here as :class:`Throttled`, 5xx and timeouts as
+:class:`TransientError`, a request over Polly's size limits as ``TEXT_TOO_LONG``.
 """
 
 from __future__ import annotations
@@ -49,13 +51,7 @@ class PollySynthesizer:
         voice = polly_voice(language, self.engine)
         if voice is None:
             raise PolycastError(f"Polly has no voice for {language}", code="NO_VOICE")
-        try:
-            return self._speak(ssml, voice)
-        except Throttled:
-            fallback = polly_voice(language, "standard")
-            if voice.engine != "neural" or fallback is None or fallback.engine != "standard":
-                raise
-            return self._speak(ssml, fallback)
+        return self._speak(ssml, voice)
 
     def _speak(self, ssml: str, voice: Voice) -> bytes:
         params: dict[str, str] = {

@@ -2,7 +2,8 @@
 
 Item: ``stream`` = ``"<sessionId>#<language>"`` (pk), ``sequence`` (sk, N),
 ``payload`` (the segment as its SegmentReady detail, JSON), ``delivered`` (BOOL),
-``expiresAt`` (TTL). One partition per (session, language) makes catch-up a single
+``deliveredSlices`` (SS of ``"index/count"``, for audiences split across
+broadcasters), ``expiresAt`` (TTL). One partition per (session, language) makes catch-up a single
 range query, and the conditional put is the broadcaster's duplicate check.
 """
 
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
 
 def stream_key(session_id: str, language: str) -> str:
     return f"{session_id}#{language}"
+
+
+def slice_mark(audience_slice: tuple[int, int]) -> str:
+    return f"{audience_slice[0]}/{audience_slice[1]}"
 
 
 class DynamoSegmentLog:
@@ -52,7 +57,17 @@ class DynamoSegmentLog:
             raise dynamodb_error(exc, "record segment") from exc
         return True
 
-    def mark_delivered(self, segment: Segment) -> None:
+    def mark_delivered(
+        self, segment: Segment, *, audience_slice: tuple[int, int] | None = None
+    ) -> None:
+        """The whole segment sets ``delivered``; a slice adds ``"index/count"`` to
+        ``deliveredSlices`` (a string set), so each slice is deduplicated on its own."""
+        if audience_slice is None:
+            update = "SET delivered = :t"
+            values: dict[str, Any] = {":t": {"BOOL": True}}
+        else:
+            update = "ADD deliveredSlices :s"
+            values = {":s": {"SS": [slice_mark(audience_slice)]}}
         try:
             self._ddb.update_item(
                 TableName=self._table,
@@ -60,13 +75,20 @@ class DynamoSegmentLog:
                     "stream": {"S": stream_key(segment.session_id, segment.language)},
                     "sequence": {"N": str(segment.sequence)},
                 },
-                UpdateExpression="SET delivered = :t",
-                ExpressionAttributeValues={":t": {"BOOL": True}},
+                UpdateExpression=update,
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             raise dynamodb_error(exc, "mark segment delivered") from exc
 
-    def is_delivered(self, session_id: str, language: str, sequence: int) -> bool:
+    def is_delivered(
+        self,
+        session_id: str,
+        language: str,
+        sequence: int,
+        *,
+        audience_slice: tuple[int, int] | None = None,
+    ) -> bool:
         try:
             out = self._ddb.get_item(
                 TableName=self._table,
@@ -74,13 +96,15 @@ class DynamoSegmentLog:
                     "stream": {"S": stream_key(session_id, language)},
                     "sequence": {"N": str(sequence)},
                 },
-                ProjectionExpression="delivered",
+                ProjectionExpression="delivered, deliveredSlices",
                 ConsistentRead=True,
             )
         except ClientError as exc:
             raise dynamodb_error(exc, "read segment") from exc
-        item = out.get("Item")
-        return bool(item and item.get("delivered", {}).get("BOOL", False))
+        item = out.get("Item") or {}
+        if audience_slice is None:
+            return bool(item.get("delivered", {}).get("BOOL", False))
+        return slice_mark(audience_slice) in item.get("deliveredSlices", {}).get("SS", [])
 
     def since(
         self, session_id: str, language: str, from_sequence: int, *, limit: int = 100

@@ -1,4 +1,9 @@
-"""Translator on Amazon Translate (TranslateText)."""
+"""Translator on Amazon Translate (TranslateText).
+
+TranslateText takes at most 10,000 UTF-8 bytes: longer text is translated in runs
+of whole sentences within the limit and joined; one sentence over the limit on
+its own is :class:`TranscriptTooLong` (it cannot be split without changing it).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from polycast.domain.text_split import TRANSLATE_MAX_BYTES, SentenceTooLong, split_text
 from polycast.errors import PolycastError, Throttled, TranscriptTooLong, TransientError
 
 if TYPE_CHECKING:
@@ -38,6 +44,13 @@ class AmazonTranslator:
         self._client = client
 
     def translate(self, text: str, *, source: str, target: str) -> str:
+        try:
+            pieces = split_text(text, TRANSLATE_MAX_BYTES, in_bytes=True)
+        except SentenceTooLong as exc:
+            raise TranscriptTooLong(f"Translate: {exc}") from exc
+        return " ".join(self._translate(piece, source, target) for piece in pieces)
+
+    def _translate(self, text: str, source: str, target: str) -> str:
         try:
             out = self._client.translate_text(
                 Text=text, SourceLanguageCode=source, TargetLanguageCode=target

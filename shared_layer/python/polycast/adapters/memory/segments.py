@@ -12,7 +12,7 @@ class MemorySegmentLog:
 
     def __init__(self) -> None:
         self._segments: dict[tuple[str, str, int], Segment] = {}
-        self._delivered: set[tuple[str, str, int]] = set()
+        self._delivered: set[tuple[str, str, int, str]] = set()
         self._lock = threading.Lock()
 
     def record(self, segment: Segment, *, ttl_seconds: int) -> bool:
@@ -23,13 +23,23 @@ class MemorySegmentLog:
             self._segments[key] = segment
             return True
 
-    def mark_delivered(self, segment: Segment) -> None:
+    def mark_delivered(
+        self, segment: Segment, *, audience_slice: tuple[int, int] | None = None
+    ) -> None:
+        key = (segment.session_id, segment.language, segment.sequence, _slice(audience_slice))
         with self._lock:
-            self._delivered.add((segment.session_id, segment.language, segment.sequence))
+            self._delivered.add(key)
 
-    def is_delivered(self, session_id: str, language: str, sequence: int) -> bool:
+    def is_delivered(
+        self,
+        session_id: str,
+        language: str,
+        sequence: int,
+        *,
+        audience_slice: tuple[int, int] | None = None,
+    ) -> bool:
         with self._lock:
-            return (session_id, language, sequence) in self._delivered
+            return (session_id, language, sequence, _slice(audience_slice)) in self._delivered
 
     def since(
         self, session_id: str, language: str, from_sequence: int, *, limit: int = 100
@@ -42,3 +52,8 @@ class MemorySegmentLog:
             ]
         later.sort(key=lambda s: s.sequence)
         return later[:limit]
+
+
+def _slice(audience_slice: tuple[int, int] | None) -> str:
+    """ "" for the whole audience, "index/count" for one slice of it."""
+    return "" if audience_slice is None else f"{audience_slice[0]}/{audience_slice[1]}"
