@@ -25,11 +25,18 @@ EventConsumer = Callable[[dict[str, Any]], Any]
 
 
 def _order_key(event: dict[str, Any]) -> tuple[str, str] | None:
-    """Events of one (session, language) are delivered in order; None = session-wide."""
+    """Events of one (session, language) are delivered in order; None = session-wide.
+
+    The slices of a split audience (``BroadcastSlice``) each get their own key, so
+    they run concurrently, as separate broadcaster invocations do when deployed.
+    """
     detail = event.get("detail") or {}
     language = detail.get("language")
     if not language:
         return None
+    part = detail.get("slice")
+    if isinstance(part, dict) and "index" in part:
+        return (str(detail.get("sessionId", "")), f"{language}#{part['index']}")
     return (str(detail.get("sessionId", "")), str(language))
 
 
