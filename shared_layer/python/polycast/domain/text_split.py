@@ -17,7 +17,7 @@ POLLY_MAX_BILLED_CHARS = 3_000
 
 # A sentence ends at . ! ? … (or their CJK forms), optionally followed by closing
 # quotes or brackets, then whitespace — or right after a CJK full stop.
-_SENTENCE_END = re.compile(r"(?<=[.!?…][\"'”’)\]])\s+|(?<=[.!?…])\s+|(?<=[。！？])")
+_SENTENCE_END = re.compile(r"(?<=[.!?…][\"'”’»)\]])\s+|(?<=[.!?…])\s+|(?<=[。！？])\s*")
 
 
 class SentenceTooLong(ValueError):
