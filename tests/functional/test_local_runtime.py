@@ -294,3 +294,15 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
             runtime.start()
     assert str(port) in str(info.value)
     assert "--ws-port" in str(info.value)
+
+
+def test_a_busy_aws_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        runtime = LocalRuntime(aws_port=port, ws_port=0, state_dir=None, root=tmp_path)
+        with pytest.raises(PortInUse) as info:
+            runtime.start()
+    assert str(port) in str(info.value)
+    assert "--aws-port" in str(info.value)

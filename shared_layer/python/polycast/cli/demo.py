@@ -84,7 +84,7 @@ def _stream(
         produce_talk(
             producer, framed, realtime=True, speed=speed, on_sent=sent, should_stop=stop.is_set
         )
-        if once:
+        if once or stop.is_set():
             break
         print("  (talk finished; playing it again - Ctrl-C to stop)", file=out, flush=True)
     if not once:

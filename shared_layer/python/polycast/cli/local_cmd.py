@@ -54,6 +54,8 @@ def terminate_on_sigterm() -> None:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, handler)
+        # A shell may start background jobs with SIGINT ignored; Ctrl-C must still work.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def configure_logging(level: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import Any
 
@@ -65,9 +66,22 @@ class EmbeddedAws:
 
         moto_api_backend.reset()
         app = _SerializedEvents(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=_QuietRequestHandler
-        )
+        # Bind here: werkzeug's own bind prints and calls sys.exit() on a busy port.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(128)
+            self._server = make_server(
+                self.host,
+                self.port,
+                app,
+                threaded=True,
+                request_handler=_QuietRequestHandler,
+                fd=sock.fileno(),
+            )
+        finally:
+            sock.close()  # the server holds its own duplicate of the socket
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="moto-server", daemon=True

@@ -201,12 +201,18 @@ class LocalRuntime:
         )
         self._bind(self.gateway.start, self.ws_port, "--ws-port")
 
-        settings = local_settings(
-            engines="local",
-            api_gateway_endpoint=self.gateway.http_url,
-            aws_endpoint_url=self.aws.endpoint_url,
-            **dict(self.settings_overrides),
-        )
+        local: dict[str, Any] = {
+            "engines": "local",
+            "api_gateway_endpoint": self.gateway.http_url,
+            "aws_endpoint_url": self.aws.endpoint_url,
+            # Referenced audio is served by the gateway from the local bucket.
+            "audio_url_base": f"{self.gateway.http_url}/audio/",
+            # Apertium and espeak-ng have no per-account request rate to respect.
+            "translate_tps": 0,
+            "polly_neural_tps": 0,
+            "polly_standard_tps": 0,
+        }
+        settings = local_settings(**{**local, **dict(self.settings_overrides)})
         self.settings = settings
         self._saved_env = dict(os.environ)
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
