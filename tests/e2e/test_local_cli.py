@@ -112,3 +112,24 @@ def test_events_tail_prints_the_pipelines_events(runtime: RunningRuntime) -> Non
     assert started, lines
     assert session_id in started[0]
     assert "source en" in started[0]
+
+
+def test_measure_reports_latency_and_engine_time(runtime: RunningRuntime) -> None:
+    from polycast.local.measure import measure_local_latency
+    from polycast.local.runtime import RuntimeEndpoints
+
+    result = measure_local_latency(
+        languages=("es", "ca"),
+        listeners=4,
+        segments=2,
+        interval_seconds=0.2,
+        endpoints=RuntimeEndpoints.from_json(runtime.state),
+        timeout_seconds=60,
+    )
+    assert result["complete"], result
+    assert result["deliveries"] == 8
+    assert result["endToEndMs"]["p50"] <= result["endToEndMs"]["p95"]
+    assert set(result["endToEndMsByLanguage"]) == {"es", "ca"}
+    assert "translateMs" in result["engineMsPerSegment"]
+    assert "synthesizeMs" in result["engineMsPerSegment"]
+    json.dumps(result)

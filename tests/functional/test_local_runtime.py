@@ -306,3 +306,27 @@ def test_a_busy_aws_port_is_a_clear_error(tmp_path: Path) -> None:
             runtime.start()
     assert str(port) in str(info.value)
     assert "--aws-port" in str(info.value)
+
+
+def test_audio_by_reference_is_served_from_the_local_bucket(runtime: LocalRuntime) -> None:
+    import urllib.error
+    import urllib.request
+
+    assert runtime.gateway is not None
+    assert runtime.settings is not None
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=runtime.aws.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    s3.put_object(Bucket=runtime.settings.audio_bucket, Key="audio/s-1/es/7.mp3", Body=b"ID3mp3")
+    assert runtime.settings.audio_url_base == runtime.gateway.http_url + "/audio/"
+    with urllib.request.urlopen(runtime.settings.audio_url_base + "audio/s-1/es/7.mp3") as response:
+        assert response.read() == b"ID3mp3"
+        assert response.headers["Content-Type"] == "audio/mpeg"
+    for missing in ("/audio/nothing-here.mp3", "/audio/../web/index.html"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(runtime.gateway.http_url + missing)
+        assert info.value.code == 404

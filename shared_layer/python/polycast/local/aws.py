@@ -60,11 +60,17 @@ class EmbeddedAws:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    # moto keeps its state per process, shared by every server in it.
+    _live = 0
+    _live_lock = threading.Lock()
+
     def start(self) -> None:
-        # moto keeps its state per process: a new server starts from empty backends.
         from moto.moto_api._internal.models import moto_api_backend
 
-        moto_api_backend.reset()
+        with EmbeddedAws._live_lock:
+            if EmbeddedAws._live == 0:
+                # The first server in the process starts from empty backends.
+                moto_api_backend.reset()
         app = _SerializedEvents(DomainDispatcherApplication(create_backend_app))
         # Bind here: werkzeug's own bind prints and calls sys.exit() on a busy port.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -83,6 +89,8 @@ class EmbeddedAws:
         finally:
             sock.close()  # the server holds its own duplicate of the socket
         self.port = int(self._server.server_address[1])
+        with EmbeddedAws._live_lock:
+            EmbeddedAws._live += 1
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="moto-server", daemon=True
         )
@@ -93,6 +101,8 @@ class EmbeddedAws:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            with EmbeddedAws._live_lock:
+                EmbeddedAws._live -= 1
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None
