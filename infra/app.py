@@ -51,7 +51,9 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         state=state.state,
         options=options,
         env=env,
-        description="Polycast pipeline: functions, bus, WebSocket API, alarms, analytics",
+        description=(
+            "Polycast pipeline: functions, bus, WebSocket API, alarms, analytics, listener page"
+        ),
     )
     pipeline.add_stack_dependency(state)
     Tags.of(app).add("app", "polycast")

@@ -16,6 +16,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 PREFIX = "polycast:"
 
+# What the deployed listener page offers when ``polycast:languages`` is not set: widely
+# spoken targets Amazon Translate and Polly both serve (Galician, which the local
+# engines reach, is not an Amazon Translate language).
+DEFAULT_LISTENER_LANGUAGES = ("es", "fr", "de", "it", "pt", "ca", "ro", "ja", "zh")
+
 
 class ContextReader(Protocol):
     def try_get_context(self, key: str) -> Any: ...
@@ -49,6 +54,20 @@ def _str_list(raw: Any, key: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
+def _languages(raw: Any, key: str) -> tuple[str, ...]:
+    """Language codes, each one Amazon Translate accepts (the deployed engines)."""
+    from polycast.domain.languages import SUPPORTED_LANGUAGES, check_language
+    from polycast.errors import UnsupportedLanguage
+
+    codes = _str_list(raw, key)
+    if not codes:
+        raise ValueError(f"context {key} must name at least one language")
+    try:
+        return tuple(dict.fromkeys(check_language(c, SUPPORTED_LANGUAGES) for c in codes))
+    except UnsupportedLanguage as exc:
+        raise ValueError(f"context {key}: {exc}") from None
+
+
 @dataclass(frozen=True)
 class DeployOptions:
     """What may differ between deployments of the same pipeline."""
@@ -72,6 +91,10 @@ class DeployOptions:
     # Ship the layer as the source folder, without pip-installed dependencies: for tests
     # and quick synths only (the CLI refuses ``aws:cdk:bundling-stacks`` from users).
     skip_layer_bundling: bool = False
+    # The listener page's language picker (config.json ``languages``) and the speakers'
+    # language (``sourceLanguage``: marks the original sentences' ``lang``).
+    listener_languages: tuple[str, ...] = DEFAULT_LISTENER_LANGUAGES
+    source_language: str = "en"
 
     @classmethod
     def from_context(cls, node: ContextReader) -> DeployOptions:
@@ -82,6 +105,8 @@ class DeployOptions:
 
         email = get("alarmEmail")
         origins = get("listenerOrigins")
+        languages = get("languages")
+        source = get("sourceLanguage")
         return cls(
             shard_count=_int_or_none(get("shardCount"), PREFIX + "shardCount"),
             analytics_firehose=_bool(get("analyticsFirehose") or False, "analyticsFirehose"),
@@ -104,4 +129,10 @@ class DeployOptions:
             websocket_burst_limit=_int_or_none(get("websocketBurstLimit"), "websocketBurstLimit")
             or d.websocket_burst_limit,
             skip_layer_bundling=_bool(get("skipLayerBundling") or False, "skipLayerBundling"),
+            listener_languages=_languages(languages, PREFIX + "languages")
+            if languages is not None
+            else d.listener_languages,
+            source_language=_languages([source], PREFIX + "sourceLanguage")[0]
+            if source
+            else d.source_language,
         )

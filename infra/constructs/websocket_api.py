@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -122,6 +122,12 @@ class WebSocketApi(Construct):
     def url(self) -> str:
         """``wss://…/live``: what listeners connect to."""
         return self.stage.url
+
+    @property
+    def origin(self) -> str:
+        """``wss://<api>.execute-api.<region>.<suffix>``: the socket's origin, for a CSP."""
+        stack = Stack.of(self)
+        return f"wss://{self.api.api_id}.execute-api.{stack.region}.{stack.url_suffix}"
 
     @property
     def callback_url(self) -> str:

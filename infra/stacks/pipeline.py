@@ -13,10 +13,11 @@ from infra.constructs.broadcasting import Broadcasting
 from infra.constructs.event_schemas import EventSchemas
 from infra.constructs.functions import PipelineFunctions, service_of
 from infra.constructs.grants import GrantTargets
+from infra.constructs.listener_page import ListenerPage, page_config
 from infra.constructs.observability import NAMESPACE, Observability
 from infra.constructs.transcript_stream import TranscriptSource
 from infra.constructs.websocket_api import WebSocketApi
-from infra.options import DeployOptions
+from infra.options import REPO_ROOT, DeployOptions
 from infra.stacks.stateful import PipelineState
 from polycast.config import Settings
 from polycast.wiring import BROADCASTER, WIRING
@@ -42,7 +43,8 @@ def retention_days(days: int) -> logs.RetentionDays:
 
 
 class PipelineStack(Stack):
-    """Functions, event source, bus and rules, WebSocket API, registry, alarms, analytics."""
+    """Functions, event source, bus and rules, WebSocket API, registry, alarms, analytics,
+    and the listener page."""
 
     def __init__(
         self,
@@ -122,7 +124,32 @@ class PipelineStack(Stack):
             alarm_email=options.alarm_email,
         )
 
+        audio_bucket = state.audio_bucket.bucket_name
+        page = ListenerPage(
+            self,
+            "ListenerPage",
+            web_root=REPO_ROOT / "web",
+            config=page_config(
+                websocket_url=websocket.url,
+                languages=options.listener_languages,
+                source_language=options.source_language,
+            ),
+            websocket_origin=websocket.origin,
+            # Presigned URLs name the bucket on the global or the regional S3 endpoint.
+            audio_origins=[
+                f"https://{audio_bucket}.s3.amazonaws.com",
+                f"https://{audio_bucket}.s3.{self.region}.amazonaws.com",
+            ],
+            log_retention=retention,
+        )
+
         CfnOutput(self, "WebSocketUrl", value=websocket.url, description="Listeners connect here")
+        CfnOutput(
+            self,
+            "ListenerPageUrl",
+            value=page.url,
+            description="The listener page: add ?sessionId=<id>&targetLanguage=<code>",
+        )
         CfnOutput(self, "ManagementEndpoint", value=websocket.callback_url)
         CfnOutput(self, "EventBusName", value=broadcasting.bus.event_bus_name)
         CfnOutput(self, "ArchiveName", value=broadcasting.archive.archive_name)

@@ -1,0 +1,286 @@
+"""The listener page on AWS (issue 5): private bucket, CloudFront with OAC and security
+headers, the page files and a generated config.json, the ListenerPageUrl output."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.options import DEFAULT_LISTENER_LANGUAGES, DeployOptions
+
+pytestmark = pytest.mark.infra
+
+PIPELINE = "PolycastPipeline"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WEB = REPO_ROOT / "web"
+MARKER = re.compile(r"<<marker:0xbaba:\d+>>")
+
+
+def _only(resources: dict[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    assert len(resources) == 1, list(resources)
+    return next(iter(resources.items()))
+
+
+def _page_bucket(synth: Any) -> tuple[str, dict[str, Any]]:
+    buckets = synth.resources(PIPELINE, "AWS::S3::Bucket")
+    return _only({k: v for k, v in buckets.items() if k.startswith("ListenerPage")})
+
+
+def _distribution(synth: Any) -> tuple[str, dict[str, Any]]:
+    distribution_id, resource = _only(synth.resources(PIPELINE, "AWS::CloudFront::Distribution"))
+    return distribution_id, resource["Properties"]["DistributionConfig"]
+
+
+def _deployment(synth: Any) -> dict[str, Any]:
+    _, resource = _only(synth.resources(PIPELINE, "Custom::CDKBucketDeployment"))
+    props: dict[str, Any] = resource["Properties"]
+    return props
+
+
+def _staged_sources(synth: Any) -> list[Path]:
+    """The deployment's sources, in order, as staged in the cloud assembly."""
+    assets = json.loads((synth.outdir / f"{PIPELINE}.assets.json").read_text())["files"]
+    return [
+        synth.outdir / assets[key.removesuffix(".zip")]["source"]["path"]
+        for key in _deployment(synth)["SourceObjectKeys"]
+    ]
+
+
+def _config(synth: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The staged config.json (markers left in) and its markers' CloudFormation values."""
+    deployment = _deployment(synth)
+    for index, staged in enumerate(_staged_sources(synth)):
+        if (staged / "config.json").is_file():
+            text = (staged / "config.json").read_text()
+            return json.loads(text), deployment["SourceMarkers"][index]
+    raise AssertionError("no config.json among the deployment's sources")
+
+
+def _as_join(text: str, markers: dict[str, Any]) -> list[Any]:
+    """``wss://<<marker:0>>.execute-api…`` → the Fn::Join parts it deploys as."""
+    parts: list[Any] = []
+    position = 0
+    for found in MARKER.finditer(text):
+        if found.start() > position:
+            parts.append(text[position : found.start()])
+        parts.append(markers[found.group()])
+        position = found.end()
+    if position < len(text):
+        parts.append(text[position:])
+    return parts
+
+
+def _csp_directives(policy: str) -> dict[str, list[str]]:
+    directives = {}
+    for part in policy.split(";"):
+        if part.strip():
+            name, *sources = part.split()
+            directives[name] = sources
+    return directives
+
+
+# --- bucket --------------------------------------------------------------------------
+
+
+def test_page_bucket_is_private_encrypted_and_tls_only(synth: Any) -> None:
+    bucket_id, bucket = _page_bucket(synth)
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+    ]
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert "WebsiteConfiguration" not in props
+    policies = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in synth.resources(PIPELINE, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    (statements,) = policies
+    deny = [s for s in statements if s["Effect"] == "Deny"]
+    assert [s["Condition"] for s in deny] == [{"Bool": {"aws:SecureTransport": "false"}}]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert allows, "CloudFront needs a grant to read the bucket"
+    for statement in allows:
+        assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        assert statement["Action"] == "s3:GetObject"
+
+
+def test_only_this_distribution_may_read_the_bucket(synth: Any) -> None:
+    """Origin Access Control: the grant is conditioned on the distribution's ARN."""
+    bucket_id, _ = _page_bucket(synth)
+    distribution_id, _ = _distribution(synth)
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in synth.resources(PIPELINE, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    (allow,) = [s for s in policy if s["Effect"] == "Allow"]
+    source_arn = json.dumps(allow["Condition"]["StringEquals"]["AWS:SourceArn"])
+    assert f'{{"Ref": "{distribution_id}"}}' in source_arn
+
+
+# --- distribution --------------------------------------------------------------------
+
+
+def test_distribution_reads_the_bucket_through_origin_access_control(synth: Any) -> None:
+    bucket_id, _ = _page_bucket(synth)
+    oac_id, oac = _only(synth.resources(PIPELINE, "AWS::CloudFront::OriginAccessControl"))
+    assert oac["Properties"]["OriginAccessControlConfig"] == {
+        "Name": oac["Properties"]["OriginAccessControlConfig"]["Name"],
+        "OriginAccessControlOriginType": "s3",
+        "SigningBehavior": "always",
+        "SigningProtocol": "sigv4",
+    }
+    _, config = _distribution(synth)
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": [bucket_id, "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": [oac_id, "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert not synth.resources(PIPELINE, "AWS::CloudFront::CloudFrontOriginAccessIdentity")
+
+
+def test_distribution_serves_index_html_over_https_with_security_headers(synth: Any) -> None:
+    headers_id, _ = _only(synth.resources(PIPELINE, "AWS::CloudFront::ResponseHeadersPolicy"))
+    _, config = _distribution(synth)
+    assert config["DefaultRootObject"] == "index.html"
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+    assert behavior["ResponseHeadersPolicyId"] == {"Ref": headers_id}
+    assert "CacheBehaviors" not in config
+
+
+def test_security_headers(synth: Any) -> None:
+    _, policy = _only(synth.resources(PIPELINE, "AWS::CloudFront::ResponseHeadersPolicy"))
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ContentTypeOptions"] == {"Override": True}
+    assert headers["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
+    assert headers["ReferrerPolicy"] == {"Override": True, "ReferrerPolicy": "no-referrer"}
+    assert headers["ContentSecurityPolicy"]["Override"] is True
+
+
+def _header_csp(synth: Any) -> Any:
+    _, policy = _only(synth.resources(PIPELINE, "AWS::CloudFront::ResponseHeadersPolicy"))
+    config = policy["Properties"]["ResponseHeadersPolicyConfig"]
+    return config["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+
+
+def test_csp_lets_the_page_reach_this_websocket_api(synth: Any) -> None:
+    (api_id,) = synth.resources(PIPELINE, "AWS::ApiGatewayV2::Api")
+    csp = _header_csp(synth)
+    parts = csp["Fn::Join"][1]
+    text = "".join(p if isinstance(p, str) else "<>" for p in parts)
+    connect = _csp_directives(text)["connect-src"]
+    assert connect == ["'self'", "wss://<>.execute-api.<>.<>"]
+    host = parts[parts.index({"Ref": api_id}) - 1 : parts.index({"Ref": api_id}) + 5]
+    assert host == [
+        host[0],
+        {"Ref": api_id},
+        ".execute-api.",
+        {"Ref": "AWS::Region"},
+        ".",
+        {"Ref": "AWS::URLSuffix"},
+    ]
+    assert host[0].endswith("connect-src 'self' wss://")
+
+
+def test_csp_header_only_narrows_the_pages_own_policy(synth: Any) -> None:
+    """The browser enforces both: same directives as index.html's <meta>, two narrowed."""
+    html = (WEB / "index.html").read_text(encoding="utf-8")
+    meta = re.search(r'http-equiv="Content-Security-Policy"\s+content="([^"]+)"', html)
+    assert meta, "web/index.html has no CSP meta"
+    page = _csp_directives(meta.group(1))
+    parts = _header_csp(synth)["Fn::Join"][1]
+    header = _csp_directives("".join(p if isinstance(p, str) else "x" for p in parts))
+    assert header.pop("frame-ancestors") == ["'none'"]
+    assert set(header) == set(page)
+    for name in set(page) - {"connect-src", "media-src"}:
+        assert header[name] == page[name], name
+    assert header["media-src"][:2] == ["'self'", "blob:"]
+    assert all(source.startswith("https://") for source in header["media-src"][2:])
+
+
+# --- deployed files and config.json --------------------------------------------------
+
+
+def test_deploys_the_page_files_without_package_json_or_tests(synth: Any) -> None:
+    files, config = _staged_sources(synth)
+    staged = {p.name for p in files.iterdir()}
+    expected = {
+        p.name
+        for p in WEB.iterdir()
+        if p.is_file()
+        and p.name not in ("package.json", "config.json")
+        and not re.search(r"\.(test|spec)\.js$", p.name)
+        and not p.name.startswith(".")
+    }
+    assert {"index.html", "app.js", "style.css", "reorder.js", "connection.js"} <= staged
+    assert staged == expected
+    assert {p.name for p in config.iterdir()} == {"config.json"}
+
+
+def test_config_json_points_the_page_at_this_websocket_stage(synth: Any) -> None:
+    config, markers = _config(synth)
+    assert set(config) == {"websocketUrl", "languages", "sourceLanguage", "sessionCheckUrl"}
+    deployed_url = _as_join(config["websocketUrl"], markers)
+    assert deployed_url == synth.pipeline["Outputs"]["WebSocketUrl"]["Value"]["Fn::Join"][1]
+    assert config["languages"] == list(DEFAULT_LISTENER_LANGUAGES)
+    assert config["sourceLanguage"] == "en"
+    assert config["sessionCheckUrl"] is None
+
+
+def test_each_deploy_replaces_the_files_and_refreshes_cloudfront(synth: Any) -> None:
+    distribution_id, _ = _distribution(synth)
+    deployment = _deployment(synth)
+    assert deployment["DestinationBucketName"] == {"Ref": _page_bucket(synth)[0]}
+    assert deployment["Prune"] is True
+    assert deployment["DistributionId"] == {"Ref": distribution_id}
+    assert deployment["DistributionPaths"] == ["/*"]
+    assert deployment["SystemMetadata"]["cache-control"] == "public, max-age=300"
+    # Deleting the stack empties the page bucket, so the bucket can go too.
+    assert deployment["RetainOnDelete"] is False
+    assert _page_bucket(synth)[1]["DeletionPolicy"] == "Delete"
+
+
+def test_listener_page_url_output(synth: Any) -> None:
+    distribution_id, _ = _distribution(synth)
+    output = synth.pipeline["Outputs"]["ListenerPageUrl"]
+    assert output["Value"] == {
+        "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}, "/"]]
+    }
+
+
+# --- options -------------------------------------------------------------------------
+
+
+class _Context:
+    def __init__(self, **values: Any) -> None:
+        self.values = {f"polycast:{k}": v for k, v in values.items()}
+
+    def try_get_context(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+def test_languages_come_from_context() -> None:
+    options = DeployOptions.from_context(_Context(languages="es,ja,es", sourceLanguage="de"))
+    assert options.listener_languages == ("es", "ja")
+    assert options.source_language == "de"
+    assert DeployOptions.from_context(_Context(languages=["fr"])).listener_languages == ("fr",)
+    assert DeployOptions.from_context(_Context()).listener_languages == DEFAULT_LISTENER_LANGUAGES
+
+
+@pytest.mark.parametrize("languages", ["gl", "es,xx", "", []])
+def test_languages_amazon_translate_cannot_serve_are_refused(languages: Any) -> None:
+    with pytest.raises(ValueError, match="polycast:languages"):
+        DeployOptions.from_context(_Context(languages=languages))
