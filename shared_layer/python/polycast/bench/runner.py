@@ -151,9 +151,10 @@ def table(result: Mapping[str, Any]) -> str:
     for name, r in result["scenarios"].items():
         ratio = "-" if r.get("ratio") is None else f"{r['ratio']:.3g}"
         kind = r.get("barKind")
-        bar = {"min": f"≥ {r['bar']:g}", "max": f"≤ {r['bar']:g}"}.get(
-            str(kind), "complete" if kind == "complete" else "-"
-        )
+        if kind in ("min", "max"):
+            bar = f"{'≥' if kind == 'min' else '≤'} {r['bar']:g}"
+        else:
+            bar = "complete" if kind == "complete" else "-"
         rows.append((name, ratio, bar, "yes" if r["pass"] else "NO", headline(name, r)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [

@@ -46,7 +46,8 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     from polycast.bench.runner import run_bench, stderr_progress, table
 
     unknown = [name for name in args.scenarios if name not in SCENARIO_NAMES]
