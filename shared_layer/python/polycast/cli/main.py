@@ -7,7 +7,17 @@ import sys
 from collections.abc import Sequence
 
 from polycast import __version__
-from polycast.cli import bench, cost, demo, events, listen, local_cmd, measure, produce
+from polycast.cli import (
+    bench,
+    cost,
+    demo,
+    events,
+    listen,
+    local_cmd,
+    measure,
+    produce,
+    reliability,
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -18,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--version", action="version", version=f"polycast {__version__}")
     subparsers = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (local_cmd, demo, produce, listen, events, measure, bench, cost):
+    for module in (local_cmd, demo, produce, listen, events, measure, bench, cost, reliability):
         module.register(subparsers)
     return root
 
