@@ -62,6 +62,11 @@ def test_session_control_records() -> None:
         (b"not json", InvalidRecord, "INVALID_RECORD"),
         (b"\xff\xfe", InvalidRecord, "INVALID_RECORD"),
         (b"[1, 2]", InvalidRecord, "INVALID_RECORD"),
+        (
+            b'{"sessionId": "a-b-1", "sourceLanguage": "en", "transcriptText": "\\ud800 hi"}',
+            InvalidRecord,
+            "INVALID_RECORD",
+        ),
         ({**GOOD, "type": "mystery"}, InvalidRecord, "INVALID_RECORD"),
         ({**GOOD, "sequence": "twelve"}, InvalidRecord, "INVALID_RECORD"),
         ({**GOOD, "sequence": -1}, InvalidRecord, "INVALID_RECORD"),

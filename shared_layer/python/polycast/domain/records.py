@@ -98,6 +98,10 @@ def _load(raw: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidRecord("record is not JSON") from exc
     if not isinstance(data, dict):
         raise InvalidRecord("record must be a JSON object")
+    try:  # JSON escapes can smuggle in lone surrogates, which nothing downstream can encode
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRecord("record holds text that is not valid Unicode") from exc
     return data
 
 
