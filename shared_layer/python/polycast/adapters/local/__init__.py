@@ -26,12 +26,14 @@ from polycast.adapters.local.espeak import EspeakSynthesizer, voice_for
 from polycast.adapters.local.espeak_ssml import to_espeak_ssml
 from polycast.adapters.local.mp3 import Mp3Info, encode_mp3, mp3_duration_seconds, mp3_info
 
-# Opt in to directions a pair ships but does not install (Debian's es-ro: Romanian).
+# Directions a pair ships but does not install (Debian's es-ro: Romanian, which DESIGN §4
+# lists among the local languages) are used by default; POLYCAST_APERTIUM_EXPERIMENTAL=0
+# turns them off.
 EXPERIMENTAL_ENV = "POLYCAST_APERTIUM_EXPERIMENTAL"
 
 
 def _experimental_from_env() -> bool:
-    return os.environ.get(EXPERIMENTAL_ENV, "").strip().lower() in {"1", "true", "yes"}
+    return os.environ.get(EXPERIMENTAL_ENV, "1").strip().lower() not in {"0", "false", "no"}
 
 
 @dataclass
