@@ -8,6 +8,7 @@ listener hears one twice or out of order; the counts match the connections left.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,10 +33,27 @@ def run(scenario: Scenario) -> tuple[ReliabilityRun, Tally]:
     return harness, harness.run()
 
 
+DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
+
+
+def documented_rows() -> dict[str, str]:
+    """The rows of the table in docs/reliability.md, by their first two cells."""
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) > 3 and cells[1].endswith("%"):
+            rows[f"{cells[0]} {cells[1]}"] = line
+    return rows
+
+
 @pytest.mark.parametrize("scenario", table_scenarios(), ids=lambda s: f"{s.fault}-{s.rate:.0%}")
 def test_every_segment_is_delivered_or_recorded_failed(scenario: Scenario) -> None:
     harness, tally = run(scenario)
     check(tally)
+    row = markdown_table([tally]).splitlines()[-1]
+    assert documented_rows().get(f"{scenario.fault} {scenario.rate:.0%}") == row, (
+        "docs/reliability.md is out of date: regenerate its table with `polycast reliability`"
+    )
     if scenario.rate:
         assert tally.faults_injected > 0
     if scenario.fault in ("none", "gone", "redelivery") or scenario.rate <= 0.01:
