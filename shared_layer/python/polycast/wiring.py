@@ -106,7 +106,7 @@ BROADCAST_QUEUE = Queue(
 ANALYTICS_QUEUE = Queue(
     "AnalyticsEvents",
     "polycast-analytics-events",
-    "local runtime only: the analytics rule's SQS target, drained by `polycast events tail`",
+    "local runtime only: the analytics rule's SQS target, drained into .polycast/events.jsonl",
 )
 
 AUDIO_BUCKET_LOCAL_NAME = "polycast-audio"
@@ -293,14 +293,6 @@ BROADCAST_RULE = Rule(
     target_function=BROADCASTER,
     local_queue=BROADCAST_QUEUE,
 )
-ANALYTICS_RULE = Rule(
-    "AnalyticsRule",
-    "every polycast event to the analytics log group",
-    (),
-    local_queue=ANALYTICS_QUEUE,
-)
-RULES: tuple[Rule, ...] = (BROADCAST_RULE, ANALYTICS_RULE)
-
 EVENT_TYPES: tuple[str, ...] = (
     "SegmentReady",
     "BroadcastSlice",
@@ -311,6 +303,18 @@ EVENT_TYPES: tuple[str, ...] = (
     "ListenerLeft",
     "TranscriptRejected",
 )
+# Events whose detail carries transcript text (translated and source sentences).
+TEXT_EVENT_TYPES: tuple[str, ...] = ("SegmentReady", "BroadcastSlice")
+
+# Analytics stores what happened, never what was said: every event type except those
+# carrying transcript text. A team that may keep text subscribes its own rule.
+ANALYTICS_RULE = Rule(
+    "AnalyticsRule",
+    "every polycast event without transcript text to the analytics log group",
+    tuple(t for t in EVENT_TYPES if t not in TEXT_EVENT_TYPES),
+    local_queue=ANALYTICS_QUEUE,
+)
+RULES: tuple[Rule, ...] = (BROADCAST_RULE, ANALYTICS_RULE)
 
 
 @dataclass(frozen=True)
