@@ -1,5 +1,9 @@
 """Analytics subscriptions on the bus: a Logs group with saved queries, optionally a data lake.
 
+What reaches them is the wiring's analytics rule: every event type except those that
+carry transcript text (``polycast.wiring.TEXT_EVENT_TYPES``), so neither sink stores
+what a speaker said.
+
 The log group target is wired natively (a resource policy plus a plain rule target)
 rather than with ``aws_events_targets.CloudWatchLogGroup``, which installs a custom
 resource Lambda just to put that policy.

@@ -87,6 +87,19 @@ def _replace_function(w: wiring.Wiring, logical_id: str, **changes: object) -> w
             "rule BroadcastRule: pattern",
         ),
         (
+            lambda w: dataclasses.replace(
+                w,
+                rules=(
+                    wiring.BROADCAST_RULE,
+                    dataclasses.replace(
+                        wiring.ANALYTICS_RULE,
+                        detail_types=(*wiring.ANALYTICS_RULE.detail_types, "SegmentReady"),
+                    ),
+                ),
+            ),
+            "rule AnalyticsRule: pattern",
+        ),
+        (
             lambda w: dataclasses.replace(w, routes=(*w.routes, wiring.Route("pause"))),
             "websocket: routes",
         ),
@@ -118,6 +131,31 @@ def test_drift_is_reported_when_the_wiring_changes(
     changed_wiring = changed(wiring.WIRING)  # type: ignore[operator]
     found = drift(synth.state, synth.pipeline, changed_wiring)
     assert any(message.startswith(expected) for message in found), found
+
+
+TEXT_FIELDS = {"text", "sourceText", "transcriptText"}
+
+
+def _detail_fields(detail_type: str) -> set[str]:
+    schema = json.loads((REPO_ROOT / "schemas" / "events" / f"{detail_type}.json").read_text())
+    detail = schema.get("properties", {}).get("detail", schema)
+    return set(detail.get("properties", {}))
+
+
+def test_text_event_types_are_exactly_those_whose_schema_carries_text() -> None:
+    """A new event type with a text field must be declared, or analytics would store it."""
+    carrying_text = {t for t in wiring.EVENT_TYPES if _detail_fields(t) & TEXT_FIELDS}
+    assert carrying_text == set(wiring.TEXT_EVENT_TYPES)
+
+
+def test_analytics_rule_forwards_every_event_without_transcript_text(synth: Any) -> None:
+    rules = tagged(synth.pipeline, "AWS::Events::Rule")
+    pattern = rules["AnalyticsRule"][1]["Properties"]["EventPattern"]
+    assert pattern["source"] == [wiring.SOURCE]
+    assert set(pattern["detail-type"]) == set(wiring.EVENT_TYPES) - set(wiring.TEXT_EVENT_TYPES)
+    assert not {"SegmentReady", "BroadcastSlice"} & set(pattern["detail-type"])
+    for detail_type in pattern["detail-type"]:
+        assert not _detail_fields(detail_type) & TEXT_FIELDS, detail_type
 
 
 def test_tables_have_the_wiring_keys_gsi_and_ttl(synth: Any) -> None:
