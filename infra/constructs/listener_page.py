@@ -158,7 +158,6 @@ class ListenerPage(Construct):
             ),
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,
-            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
         )
         self._acknowledge_distribution()
         self.deploy_logs = logs.LogGroup(
@@ -219,8 +218,8 @@ class ListenerPage(Construct):
             self.distribution,
             "AwsSolutions-CFR4",
             "Served on the default *.cloudfront.net certificate, for which CloudFront fixes "
-            "the viewer security policy (TLSv1); TLS_V1_2_2021 is requested and applies as "
-            "soon as a custom domain and certificate are attached.",
+            "the viewer security policy at TLSv1 (a minimum protocol cannot be set); attach a "
+            "custom domain and certificate to require TLSv1.2_2021.",
         )
 
     def _acknowledge_deployment_function(self) -> None:

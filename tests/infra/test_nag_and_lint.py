@@ -90,3 +90,20 @@ def test_cfn_lint_finds_no_errors(synth: Any, stack: str) -> None:
         and (f["Level"] == "Error" or f["Rule"]["Id"].startswith("W"))
     ]
     assert unexpected == []
+
+
+def test_no_construct_warnings(synth: Any) -> None:
+    """CDK's own warnings (an ignored setting, a deprecated prop) fail the build too."""
+    manifest = json.loads((synth.outdir / "manifest.json").read_text())
+    found = []
+    for artifact in manifest["artifacts"].values():
+        metadata = dict(artifact.get("metadata") or {})
+        if "additionalMetadataFile" in artifact:
+            metadata |= json.loads((synth.outdir / artifact["additionalMetadataFile"]).read_text())
+        found += [
+            f"{path}: {entry['data']}"
+            for path, entries in metadata.items()
+            for entry in entries
+            if entry["type"] in ("aws:cdk:warning", "aws:cdk:error")
+        ]
+    assert found == []
