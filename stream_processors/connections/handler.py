@@ -1,10 +1,16 @@
 """Connection handler Lambda: the WebSocket routes ``$connect``, ``$disconnect``,
-``ping``, ``catchUp`` and ``$default``.
+``ping``, ``catchUp``, ``switchLanguage``, ``pause``, ``resume`` and ``$default``;
+and the session check ``GET /sessions/{sessionId}`` (an HTTP API event).
 
 A refused ``$connect`` answers its HTTP status with ``{"code", "message"}``, which
 the gateway shows the client. Other routes answer the listener through
-PostToConnection (no route responses), and every error reaches it as
-``{"type": "error", "code", "message"}`` — never a stack trace.
+PostToConnection (no route responses): an ``ack`` or ``pong``, and every error as
+``{"type": "error", "code", "message"}`` — never a stack trace, never silence.
+
+The session check runs exactly the ``$connect`` validation with no side effects
+(``ConnectionService.admit``) and answers ``200 {"ok": true, "sessionId",
+"targetLanguage"}`` or the refusal's status and ``{"code", "message"}``, with
+``Cache-Control: no-store``; the join code is never logged.
 """
 
 from __future__ import annotations
@@ -62,6 +68,28 @@ def _connect(connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
     return _response(200, {"sessionId": connection.session_id, "language": connection.language})
 
 
+SESSION_CHECK_ROUTE = "GET /sessions/{sessionId}"
+
+
+def _session_check(event: dict[str, Any]) -> dict[str, Any]:
+    """The listener page asks why a connect would be refused (browsers cannot see it)."""
+    path = event.get("pathParameters") or {}
+    query = event.get("queryStringParameters") or {}
+    params = {k: v for k, v in query.items() if k in ("targetLanguage", "joinCode")}
+    params["sessionId"] = path.get("sessionId", "")
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    try:
+        session = service().admit(params)
+    except PolycastError as exc:
+        logger.info("session check refused", extra={"code": exc.code, "status": exc.status})
+        return {
+            **_response(exc.status, {"code": exc.code, "message": exc.message}),
+            "headers": headers,
+        }
+    body = {"ok": True, "sessionId": session.session_id, "targetLanguage": params["targetLanguage"]}
+    return {**_response(200, body), "headers": headers}
+
+
 def _action(route_key: str, connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
     svc = service()
     raw = event.get("body") or ""
@@ -78,6 +106,12 @@ def _action(route_key: str, connection_id: str, event: dict[str, Any]) -> dict[s
             svc.ping(connection_id)
         elif route_key == "catchUp":
             svc.catch_up(connection_id, body)
+        elif route_key == "switchLanguage":
+            svc.switch_language(connection_id, body)
+        elif route_key == "pause":
+            svc.pause(connection_id)
+        elif route_key == "resume":
+            svc.resume(connection_id, body)
         else:
             svc.unknown_action(connection_id, body.get("action"))
             return _response(400)
@@ -92,7 +126,13 @@ def _action(route_key: str, connection_id: str, event: dict[str, Any]) -> dict[s
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = event.get("requestContext") or {}
-    route_key = request.get("routeKey", "$default")
+    route_key = event.get("routeKey") or request.get("routeKey", "$default")
+    if route_key == SESSION_CHECK_ROUTE:
+        try:
+            return _session_check(event)
+        except PolycastError as exc:
+            logger.warning("session check failed", extra={"code": exc.code})
+            return _response(exc.status, {"code": exc.code, "message": exc.message})
     connection_id = request.get("connectionId", "")
     try:
         if route_key == "$connect":

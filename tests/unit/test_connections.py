@@ -110,7 +110,8 @@ def test_connect_refusals(
 
 
 def test_unsupported_language_lists_the_supported_ones(world: World) -> None:
-    with pytest.raises(PolycastError, match="ca, es, fr"):
+    # The session's source language (en) is always on the list: heard untranslated.
+    with pytest.raises(PolycastError, match="ca, en, es, fr"):
         world.service.connect("c1", {"sessionId": SESSION, "targetLanguage": "de"})
 
 

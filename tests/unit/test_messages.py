@@ -11,10 +11,13 @@ import pytest
 from polycast.domain import events
 from polycast.domain.messages import (
     API_GATEWAY_MESSAGE_LIMIT,
+    ack_message,
     encode,
     error_message,
     segment_messages,
     session_ended_message,
+    session_paused_message,
+    session_resumed_message,
 )
 from polycast.domain.models import AudioRef, Segment
 from polycast.domain.session_ids import is_session_id, new_session_id
@@ -59,6 +62,12 @@ def test_reference_and_missing_audio() -> None:
 def test_other_messages_validate() -> None:
     validate("messages/sessionEnded", session_ended_message("a-b-1", "ended by speaker"))
     validate("messages/error", error_message("UNKNOWN_ACTION", "no such action"))
+    validate("messages/sessionPaused", session_paused_message("a-b-1", "coffee break"))
+    validate("messages/sessionPaused", session_paused_message("a-b-1"))
+    validate("messages/sessionResumed", session_resumed_message("a-b-1"))
+    validate("messages/sessionEnded", session_ended_message("a-b-1", "idle"))
+    for action in ("catchUp", "switchLanguage", "pause", "resume"):
+        validate("messages/ack", ack_message(action, paused=False))
 
 
 def test_segment_ready_round_trips_and_validates() -> None:
@@ -90,7 +99,10 @@ def test_every_event_builder_validates() -> None:
         ),
     )
     validate_event("BroadcastSlice", events.broadcast_slice(_segment(None), 1, 3))
-    assert len(names("events")) == 8
+    validate_event("SessionPaused", events.session_paused("a-b-1", "coffee break"))
+    validate_event("SessionPaused", events.session_paused("a-b-1"))
+    validate_event("SessionResumed", events.session_resumed("a-b-1"))
+    assert len(names("events")) == 10
 
 
 def test_session_ids_are_human_readable() -> None:

@@ -56,12 +56,40 @@ class SessionStore(Protocol):
         """Atomically take the next stream-order sequence number."""
         ...
 
-    def add_listener(self, session_id: str, language: str) -> Session:
-        """Atomically count a listener in (total and per language)."""
+    def add_listener(self, session_id: str, language: str, *, max_listeners: int = 0) -> Session:
+        """Atomically count a listener in (total and per language).
+
+        With ``max_listeners`` > 0 the same write refuses a listener beyond it
+        (SessionFull), so concurrent connects cannot overshoot.
+        """
         ...
 
     def remove_listener(self, session_id: str, language: str) -> Session | None:
         """Atomically count a listener out; counts never go below zero."""
+        ...
+
+    def move_listener(self, session_id: str, old: str, new: str) -> Session:
+        """One atomic write: one listener fewer in ``old``, one more in ``new``."""
+        ...
+
+    def set_paused(self, session_id: str, paused: bool) -> bool:
+        """Speaker pause/resume (also activity); True when the state changed."""
+        ...
+
+    def touch(self, session_id: str) -> None:
+        """Record activity now: pushes back the idle end and the item's TTL."""
+        ...
+
+    def stale_sessions(self, *, idle_before: int, started_before: int) -> Iterator[Session]:
+        """Active sessions idle since before ``idle_before`` or started before
+        ``started_before`` (epoch seconds)."""
+        ...
+
+    def end_stale(
+        self, session_id: str, *, reason: str, idle_before: int, started_before: int
+    ) -> bool:
+        """End the session only if it is still active and still stale (no record
+        arrived meanwhile); True when this call ended it."""
         ...
 
 
@@ -72,6 +100,15 @@ class ConnectionStore(Protocol):
 
     def delete(self, connection_id: str) -> Connection | None:
         """Remove and return the connection; None when it was already gone (idempotent)."""
+        ...
+
+    def set_paused(self, connection_id: str, paused: bool) -> Connection | None:
+        """Listener-side pause; None when the connection is unknown."""
+        ...
+
+    def move(self, connection_id: str, *, old: str, new: str) -> Connection | None:
+        """Change the connection's language from ``old`` to ``new``; None when it is
+        unknown or no longer in ``old`` (a concurrent switch won)."""
         ...
 
     def listeners(self, session_id: str, language: str | None = None) -> Iterator[list[Connection]]:

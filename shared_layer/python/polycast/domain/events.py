@@ -112,6 +112,17 @@ def session_ended(session_id: str, reason: str) -> dict[str, Any]:
     return {"sessionId": session_id, "reason": reason, "endedAt": now_iso()}
 
 
+def session_paused(session_id: str, reason: str | None = None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"sessionId": session_id, "pausedAt": now_iso()}
+    if reason:
+        detail["reason"] = reason
+    return detail
+
+
+def session_resumed(session_id: str) -> dict[str, Any]:
+    return {"sessionId": session_id, "resumedAt": now_iso()}
+
+
 def listener_joined(
     session_id: str, language: str, listener_count: int, language_count: int
 ) -> dict[str, Any]:

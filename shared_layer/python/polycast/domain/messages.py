@@ -84,6 +84,17 @@ def session_ended_message(session_id: str, reason: str) -> dict[str, Any]:
     return {"type": "sessionEnded", "sessionId": session_id, "reason": reason}
 
 
+def session_paused_message(session_id: str, reason: str | None = None) -> dict[str, Any]:
+    message: dict[str, Any] = {"type": "sessionPaused", "sessionId": session_id}
+    if reason:
+        message["reason"] = reason
+    return message
+
+
+def session_resumed_message(session_id: str) -> dict[str, Any]:
+    return {"type": "sessionResumed", "sessionId": session_id}
+
+
 def error_message(code: str, message: str) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message}
 

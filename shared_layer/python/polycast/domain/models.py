@@ -63,7 +63,20 @@ class SessionEnd:
     reason: str = "ended by speaker"
 
 
-Record = Transcript | SessionStart | SessionEnd
+@dataclass(frozen=True)
+class SessionPause:
+    """The speaker paused: transcripts until the resume are skipped, not translated."""
+
+    session_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionResume:
+    session_id: str
+
+
+Record = Transcript | SessionStart | SessionEnd | SessionPause | SessionResume
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,11 @@ class Session:
     language_counts: dict[str, int] = field(default_factory=dict)
     last_sequence: int = 0
     join_code_hash: str | None = None
+    # Speaker-side pause (sessionPaused / sessionResumed records).
+    paused: bool = False
+    # Epoch seconds: when it started, and the last record seen (idle and max-duration ends).
+    created_at: int = 0
+    last_activity_at: int = 0
 
     @property
     def active_languages(self) -> list[str]:

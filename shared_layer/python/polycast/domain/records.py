@@ -17,6 +17,8 @@ from polycast.domain.models import (
     EmotionDynamics,
     Record,
     SessionEnd,
+    SessionPause,
+    SessionResume,
     SessionStart,
     Transcript,
 )
@@ -36,7 +38,7 @@ MAX_TRANSCRIPT_BYTES = 10_000
 MAX_TRANSCRIPT_CHARS = MAX_TRANSCRIPT_BYTES  # a character is at least one byte
 MAX_RECORD_BYTES = 64 * 1024
 
-RECORD_TYPES = ("transcript", "sessionStarted", "sessionEnded")
+RECORD_TYPES = ("transcript", "sessionStarted", "sessionEnded", "sessionPaused", "sessionResumed")
 
 # The seed's direct-invoke event: these fields are required, in this order.
 DIRECT_INVOKE_REQUIRED = ("sessionId", "sourceLanguage", "transcriptText")
@@ -144,7 +146,7 @@ def _transcript(data: Mapping[str, Any]) -> Transcript:
 
 
 def parse_record(raw: bytes | str | Mapping[str, Any]) -> Record:
-    """One stream record → Transcript, SessionStart or SessionEnd; BadRequest otherwise."""
+    """One stream record → a :data:`Record` (transcript or session control); else BadRequest."""
     data = _load(raw)
     kind = data.get("type", "transcript")
     if kind == "transcript":
@@ -156,6 +158,12 @@ def parse_record(raw: bytes | str | Mapping[str, Any]) -> Record:
     if kind == "sessionEnded":
         _check("records/sessionEnded", data)
         return SessionEnd(data["sessionId"], data.get("reason") or "ended by speaker")
+    if kind == "sessionPaused":
+        _check("records/sessionPaused", data)
+        return SessionPause(data["sessionId"], data.get("reason") or None)
+    if kind == "sessionResumed":
+        _check("records/sessionResumed", data)
+        return SessionResume(data["sessionId"])
     if not isinstance(kind, str):
         raise InvalidRecord("type must be a string")
     raise InvalidRecord(f"unknown record type; expected one of {', '.join(RECORD_TYPES)}")

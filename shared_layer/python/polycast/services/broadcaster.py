@@ -167,7 +167,8 @@ class Broadcaster:
     # -- entry point -------------------------------------------------------------
 
     def handle(self, detail_type: str, detail: Mapping[str, Any]) -> BroadcastResult:
-        """One EventBridge event: ``SegmentReady``, ``BroadcastSlice`` or ``SessionEnded``."""
+        """One EventBridge event: ``SegmentReady``, ``BroadcastSlice``, ``SessionEnded``,
+        ``SessionPaused`` or ``SessionResumed``."""
         if detail_type in ("SegmentReady", "BroadcastSlice"):
             try:
                 segment = events.segment_from_detail(detail)
@@ -186,6 +187,19 @@ class Broadcaster:
             if not isinstance(session_id, str):
                 raise BadRequest("SessionEnded detail lacks sessionId")
             return self.end_session(session_id, str(detail.get("reason") or "ended"))
+        if detail_type in ("SessionPaused", "SessionResumed"):
+            session_id = detail.get("sessionId")
+            if not isinstance(session_id, str):
+                raise BadRequest(f"{detail_type} detail lacks sessionId")
+            reason = detail.get("reason")
+            message = (
+                messages.session_paused_message(
+                    session_id, reason if isinstance(reason, str) else None
+                )
+                if detail_type == "SessionPaused"
+                else messages.session_resumed_message(session_id)
+            )
+            return self.notify_session(session_id, message)
         raise BadRequest(f"the broadcaster does not handle {detail_type!r}")
 
     # -- segments ----------------------------------------------------------------
@@ -306,6 +320,20 @@ class Broadcaster:
         logger.info(
             "session end broadcast",
             extra={"delivered": result.delivered, "gone": result.gone, "failed": result.failed},
+        )
+        return result
+
+    def notify_session(self, session_id: str, message: dict[str, Any]) -> BroadcastResult:
+        """A speaker-side control message (``sessionPaused`` / ``sessionResumed``) to
+        every listener of the session, all languages, paused listeners too."""
+        started = time.monotonic()
+        frame = messages.encode(message)
+        audience = self.connections.listeners(session_id, None)
+        result = self.fan_out(audience, [frame], paused_too=True)
+        result.duration_ms = (time.monotonic() - started) * 1000.0
+        logger.info(
+            "session notice broadcast",
+            extra={"notice": message.get("type"), "delivered": result.delivered},
         )
         return result
 

@@ -1,9 +1,15 @@
 """Listener connections: who may join, the counts the processor reads, and actions.
 
 ``$connect`` is where a listener is refused, with an HTTP status and a stable code
-(the gateway shows both); once connected, every answer travels as a message through
-the Sender, because API Gateway sends a route's response only when a route response
-is configured and a catch-up is many messages anyway.
+(the gateway shows both); :meth:`ConnectionService.admit` is the same decision with
+no side effects, so the session check (``GET /sessions/{id}``) can answer it too.
+Once connected, every answer travels as a message through the Sender, because API
+Gateway sends a route's response only when a route response is configured and a
+catch-up is many messages anyway. Every action is answered: an ``ack`` naming the
+action, or an ``error`` with a code.
+
+Listeners may always hear the session's source language (no translation), besides
+the supported target languages.
 
 Join codes are stored as ``pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>``
 (PBKDF2-HMAC-SHA256, 16-byte random salt) and compared in constant time.
@@ -50,6 +56,7 @@ logger = logging.getLogger(__name__)
 JOIN_CODE_ITERATIONS = 100_000
 MAX_JOIN_CODE_CHARS = 128
 CATCH_UP_LIMIT = 100
+ACTIONS = ("ping", "catchUp", "switchLanguage", "pause", "resume")
 
 
 def hash_join_code(
@@ -101,8 +108,9 @@ class ConnectionService:
 
     # -- $connect / $disconnect --------------------------------------------------
 
-    def connect(self, connection_id: str, params: Mapping[str, Any] | None) -> Connection:
-        """Admit a listener or raise the PolycastError that explains the refusal."""
+    def admit(self, params: Mapping[str, Any] | None) -> Session:
+        """Would ``$connect`` with these parameters be accepted? Reads one Sessions
+        item and changes nothing; raises the PolycastError that explains a refusal."""
         params = params or {}
         session_id = _required(params, "sessionId")
         language = _required(params, "targetLanguage")
@@ -110,11 +118,8 @@ class ConnectionService:
             raise BadRequest("sessionId is not a session id (like golden-eagle-427)")
         if not LANGUAGE_CODE.match(language):
             raise BadRequest("targetLanguage is not a language code (like es)")
-        if language not in self.supported_languages:
-            listed = ", ".join(sorted(self.supported_languages))
-            raise UnsupportedLanguage(f"unsupported language {language!r}; supported: {listed}")
-
         session = self.sessions.get(session_id)
+        self._check_language(language, session)
         if session is None:
             raise SessionNotFound(f"no session {session_id!r}")
         if session.status == "ended":
@@ -123,7 +128,29 @@ class ConnectionService:
         limit = self.max_listeners_per_session
         if limit > 0 and session.listener_count >= limit:
             raise SessionFull(f"session {session_id!r} is full ({limit} listeners)")
+        return session
 
+    def _check_language(self, language: str, session: Session | None) -> None:
+        """Supported targets, plus the session's source language (heard untranslated)."""
+        if language in self.supported_languages:
+            return
+        if session is not None and language == session.source_language:
+            return
+        allowed = set(self.supported_languages)
+        if session is not None:
+            allowed.add(session.source_language)
+        listed = ", ".join(sorted(allowed))
+        raise UnsupportedLanguage(f"unsupported language {language!r}; supported: {listed}")
+
+    def connect(self, connection_id: str, params: Mapping[str, Any] | None) -> Connection:
+        """Admit a listener or raise the PolycastError that explains the refusal.
+
+        The listener cap is checked again by the counting write itself, so two
+        connects racing for the last place cannot both get it.
+        """
+        session = self.admit(params)
+        session_id = session.session_id
+        language = str((params or {})["targetLanguage"])
         connection = Connection(
             connection_id=connection_id,
             session_id=session_id,
@@ -132,7 +159,9 @@ class ConnectionService:
         )
         self.connections.put(connection)
         try:
-            counted = self.sessions.add_listener(session_id, language)
+            counted = self.sessions.add_listener(
+                session_id, language, max_listeners=self.max_listeners_per_session
+            )
         except Exception:
             self.connections.delete(connection_id)
             raise
@@ -183,16 +212,8 @@ class ConnectionService:
 
     def catch_up(self, connection_id: str, body: Mapping[str, Any]) -> int:
         """Resend the segments after ``fromSequence``, in order; returns how many."""
-        if "fromSequence" not in body:
-            raise MissingField("fromSequence")
-        from_sequence = body["fromSequence"]
-        if isinstance(from_sequence, bool) or not isinstance(from_sequence, int):
-            raise BadRequest("fromSequence must be an integer")
-        if from_sequence < 0:
-            raise BadRequest("fromSequence must not be negative")
-        connection = self.connections.get(connection_id)
-        if connection is None:
-            raise ConnectionGone("unknown connection")
+        from_sequence = _sequence(body)
+        connection = self._connection(connection_id)
         later = self.segments.since(
             connection.session_id, connection.language, from_sequence, limit=CATCH_UP_LIMIT
         )
@@ -205,10 +226,72 @@ class ConnectionService:
         )
         return len(later)
 
+    def switch_language(self, connection_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Move the listener to another language without reconnecting.
+
+        The connection item changes first (conditional on its old language, so of
+        two concurrent switches one wins), then ONE Sessions write moves the count;
+        if that write fails the connection goes back. The next segment of the new
+        language reaches the listener: the broadcaster looks listeners up per
+        language when it fans out.
+        """
+        if "targetLanguage" not in body or body["targetLanguage"] in (None, ""):
+            raise MissingField("targetLanguage")
+        language = body["targetLanguage"]
+        if not isinstance(language, str) or not LANGUAGE_CODE.match(language):
+            raise BadRequest("targetLanguage is not a language code (like es)")
+        connection = self._connection(connection_id)
+        session = self.sessions.get(connection.session_id)
+        if session is None or session.status == "ended":
+            raise SessionEnded(f"session {connection.session_id!r} has ended")
+        self._check_language(language, session)
+        old = connection.language
+        if language != old:
+            if self.connections.move(connection_id, old=old, new=language) is None:
+                raise BadRequest("the language changed meanwhile; send switchLanguage again")
+            try:
+                self.sessions.move_listener(connection.session_id, old, language)
+            except Exception:
+                self.connections.move(connection_id, old=language, new=old)
+                raise
+            logger.info(
+                "listener switched language",
+                extra={"session_id": connection.session_id, "from": old, "to": language},
+            )
+        ack = messages.ack_message("switchLanguage", targetLanguage=language, previousLanguage=old)
+        self.send(connection_id, ack)
+        return ack
+
+    def pause(self, connection_id: str) -> dict[str, Any]:
+        """Listener-side pause: the broadcaster skips this connection until resume."""
+        return self._set_paused(connection_id, True, "pause")
+
+    def resume(self, connection_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Back to the live edge; with ``fromSequence`` the missed segments come first."""
+        if "fromSequence" in body:
+            _sequence(body)
+        ack = self._set_paused(connection_id, False, "resume")
+        if "fromSequence" in body:
+            self.catch_up(connection_id, body)
+        return ack
+
+    def _set_paused(self, connection_id: str, paused: bool, action: str) -> dict[str, Any]:
+        if self.connections.set_paused(connection_id, paused) is None:
+            raise ConnectionGone("unknown connection")
+        ack = messages.ack_message(action, paused=paused)
+        self.send(connection_id, ack)
+        return ack
+
+    def _connection(self, connection_id: str) -> Connection:
+        connection = self.connections.get(connection_id)
+        if connection is None:
+            raise ConnectionGone("unknown connection")
+        return connection
+
     def unknown_action(self, connection_id: str, action: object) -> dict[str, Any]:
         shown = action if isinstance(action, str) else None
         text = f"unknown action {shown[:32]!r}" if shown else "message needs an action"
-        error = messages.error_message("UNKNOWN_ACTION", f"{text}; actions: ping, catchUp")
+        error = messages.error_message("UNKNOWN_ACTION", f"{text}; actions: {', '.join(ACTIONS)}")
         self.send(connection_id, error)
         return error
 
@@ -238,3 +321,14 @@ def _required(params: Mapping[str, Any], name: str) -> str:
     if not isinstance(value, str):
         raise BadRequest(f"{name} must be a string")
     return value
+
+
+def _sequence(body: Mapping[str, Any]) -> int:
+    if "fromSequence" not in body:
+        raise MissingField("fromSequence")
+    from_sequence = body["fromSequence"]
+    if isinstance(from_sequence, bool) or not isinstance(from_sequence, int):
+        raise BadRequest("fromSequence must be an integer")
+    if from_sequence < 0:
+        raise BadRequest("fromSequence must not be negative")
+    return from_sequence

@@ -114,6 +114,49 @@ class DynamoConnectionStore:
         old = out.get("Attributes")
         return _from_item(old) if old else None
 
+    def set_paused(self, connection_id: str, paused: bool) -> Connection | None:
+        """One conditional UpdateItem; None when the connection is unknown."""
+        return self._update(
+            connection_id,
+            "SET paused = :paused",
+            "attribute_exists(connectionId)",
+            {":paused": {"BOOL": paused}},
+            "pause connection",
+        )
+
+    def move(self, connection_id: str, *, old: str, new: str) -> Connection | None:
+        """Moves the item to another language (its GSI sort key: the index follows)."""
+        return self._update(
+            connection_id,
+            "SET targetLanguage = :new",
+            "targetLanguage = :old",
+            {":old": {"S": old}, ":new": {"S": new}},
+            "move connection",
+        )
+
+    def _update(
+        self,
+        connection_id: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        action: str,
+    ) -> Connection | None:
+        try:
+            out = self._ddb.update_item(
+                TableName=self._table,
+                Key={"connectionId": {"S": connection_id}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None
+            raise dynamodb_error(exc, action) from exc
+        return _from_item(out["Attributes"])
+
     def listeners(self, session_id: str, language: str | None = None) -> Iterator[list[Connection]]:
         params: dict[str, Any] = {
             "TableName": self._table,

@@ -2,8 +2,15 @@
 
 Item: ``sessionId`` (pk), ``status`` (active | ended), ``sourceLanguage``,
 ``listenerCount``, ``languageCounts`` (map language → listeners), ``lastSequence``,
-``createdAt``, ``expiresAt`` (TTL, epoch seconds), ``joinCodeHash`` (optional),
+``paused`` (speaker pause), ``createdAt`` and ``lastActivityAt`` (epoch seconds: the
+sweeper ends sessions past the idle time or the maximum duration), ``expiresAt``
+(TTL, epoch seconds, pushed back on activity), ``joinCodeHash`` (optional),
 ``endedAt`` / ``endReason`` once ended.
+
+Finding stale sessions is a filtered Scan of this table (only active sessions past
+a cutoff come back, projected to a few attributes). Sessions are few (one item per
+talk, ended ones expire a day later), so a minute's sweep reads little; a GSI on
+``status`` would turn every activity write into an index write on one hot key.
 
 The processor reads this ONE item per transcript to learn the active languages:
 its cost does not grow with listeners. Every change is a single UpdateItem, so
@@ -14,13 +21,14 @@ counts from going below zero.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from polycast.adapters.aws.connections import dynamodb_error
 from polycast.domain.models import Session
-from polycast.errors import SessionEnded, SessionNotFound, TransientError
+from polycast.errors import SessionEnded, SessionFull, SessionNotFound, TransientError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -40,6 +48,7 @@ def session_from_item(item: dict[str, Any]) -> Session:
         for lang, value in (item.get("languageCounts", {}).get("M") or {}).items()
     }
     status = item.get("status", {}).get("S", "active")
+    created_at = int(item.get("createdAt", {}).get("N", "0"))
     return Session(
         session_id=item["sessionId"]["S"],
         source_language=item.get("sourceLanguage", {}).get("S", "en"),
@@ -48,6 +57,9 @@ def session_from_item(item: dict[str, Any]) -> Session:
         language_counts=counts,
         last_sequence=int(item.get("lastSequence", {}).get("N", "0")),
         join_code_hash=item.get("joinCodeHash", {}).get("S"),
+        paused=bool(item.get("paused", {}).get("BOOL", False)),
+        created_at=created_at,
+        last_activity_at=int(item.get("lastActivityAt", {}).get("N", "0")) or created_at,
     )
 
 
@@ -95,6 +107,8 @@ class DynamoSessionStore:
             "languageCounts": {"M": {}},
             "lastSequence": {"N": "0"},
             "createdAt": {"N": str(now)},
+            "lastActivityAt": {"N": str(now)},
+            "paused": {"BOOL": False},
             "expiresAt": {"N": str(now + self._ttl)},
         }
         if join_code_hash:
@@ -153,8 +167,18 @@ class DynamoSessionStore:
             raise
         return int(out["Attributes"]["lastSequence"]["N"])
 
-    def add_listener(self, session_id: str, language: str) -> Session:
-        """One UpdateItem: total and per-language count, only on an active session."""
+    def add_listener(self, session_id: str, language: str, *, max_listeners: int = 0) -> Session:
+        """One UpdateItem: total and per-language count, only on an active session
+        and, with ``max_listeners`` > 0, only below the cap (no overshoot under races)."""
+        condition = "attribute_exists(sessionId) AND #status = :active"
+        values: dict[str, Any] = {
+            ":zero": {"N": "0"},
+            ":one": {"N": "1"},
+            ":active": {"S": "active"},
+        }
+        if max_listeners > 0:
+            condition += " AND (attribute_not_exists(listenerCount) OR listenerCount < :max)"
+            values[":max"] = {"N": str(max_listeners)}
         try:
             out = self._call(
                 "add listener",
@@ -162,13 +186,9 @@ class DynamoSessionStore:
                 Key=self._key(session_id),
                 UpdateExpression="SET listenerCount = if_not_exists(listenerCount, :zero) + :one, "
                 "languageCounts.#lang = if_not_exists(languageCounts.#lang, :zero) + :one",
-                ConditionExpression="attribute_exists(sessionId) AND #status = :active",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#lang": language, "#status": "status"},
-                ExpressionAttributeValues={
-                    ":zero": {"N": "0"},
-                    ":one": {"N": "1"},
-                    ":active": {"S": "active"},
-                },
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
@@ -177,7 +197,9 @@ class DynamoSessionStore:
             current = self.get(session_id)
             if current is None:
                 raise SessionNotFound(f"no session {session_id}") from exc
-            raise SessionEnded(f"session {session_id} has ended") from exc
+            if current.status == "ended":
+                raise SessionEnded(f"session {session_id} has ended") from exc
+            raise SessionFull(f"session {session_id} is full ({max_listeners} listeners)") from exc
         return session_from_item(out["Attributes"])
 
     def remove_listener(self, session_id: str, language: str) -> Session | None:
@@ -199,3 +221,155 @@ class DynamoSessionStore:
                 raise
             return self.get(session_id)
         return session_from_item(out["Attributes"])
+
+    def move_listener(self, session_id: str, old: str, new: str) -> Session:
+        """ONE UpdateItem moves the count from ``old`` to ``new`` (the total stays).
+
+        If ``old`` is already at zero (counts drifted), only ``new`` is counted in, so
+        the language the listener now hears is translated.
+        """
+        names = {"#old": old, "#new": new, "#status": "status"}
+        values = {":zero": {"N": "0"}, ":one": {"N": "1"}, ":active": {"S": "active"}}
+        try:
+            out = self._call(
+                "move listener",
+                self._ddb.update_item,
+                Key=self._key(session_id),
+                UpdateExpression="SET languageCounts.#old = languageCounts.#old - :one, "
+                "languageCounts.#new = if_not_exists(languageCounts.#new, :zero) + :one",
+                ConditionExpression="#status = :active AND languageCounts.#old > :zero",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+            return session_from_item(out["Attributes"])
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            current = self.get(session_id)
+            if current is None:
+                raise SessionNotFound(f"no session {session_id}") from exc
+            if current.status == "ended":
+                raise SessionEnded(f"session {session_id} has ended") from exc
+        try:
+            out = self._call(
+                "move listener",
+                self._ddb.update_item,
+                Key=self._key(session_id),
+                UpdateExpression="SET languageCounts.#new = "
+                "if_not_exists(languageCounts.#new, :zero) + :one",
+                ConditionExpression="#status = :active",
+                ExpressionAttributeNames={"#new": new, "#status": "status"},
+                ExpressionAttributeValues={k: values[k] for k in (":zero", ":one", ":active")},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            raise SessionEnded(f"session {session_id} has ended") from exc
+        return session_from_item(out["Attributes"])
+
+    def set_paused(self, session_id: str, paused: bool) -> bool:
+        now = int(time.time())
+        try:
+            out = self._call(
+                "pause session",
+                self._ddb.update_item,
+                Key=self._key(session_id),
+                UpdateExpression="SET paused = :paused, lastActivityAt = :now, "
+                "expiresAt = :expires",
+                ConditionExpression="attribute_exists(sessionId) AND #status = :active",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":paused": {"BOOL": paused},
+                    ":now": {"N": str(now)},
+                    ":expires": {"N": str(now + self._ttl)},
+                    ":active": {"S": "active"},
+                },
+                ReturnValues="UPDATED_OLD",
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            if self.get(session_id) is None:
+                raise SessionNotFound(f"no session {session_id}") from exc
+            raise SessionEnded(f"session {session_id} has ended") from exc
+        before = out.get("Attributes", {}).get("paused", {}).get("BOOL", False)
+        return bool(before) != paused
+
+    def touch(self, session_id: str) -> None:
+        now = int(time.time())
+        try:
+            self._call(
+                "touch session",
+                self._ddb.update_item,
+                Key=self._key(session_id),
+                UpdateExpression="SET lastActivityAt = :now, expiresAt = :expires",
+                ConditionExpression="attribute_exists(sessionId) AND #status = :active",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":now": {"N": str(now)},
+                    ":expires": {"N": str(now + self._ttl)},
+                    ":active": {"S": "active"},
+                },
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    _STALE = (
+        "#status = :active AND (lastActivityAt < :idle OR "
+        "(attribute_not_exists(lastActivityAt) AND createdAt < :idle) OR createdAt < :started)"
+    )
+
+    def _stale_values(self, idle_before: int, started_before: int) -> dict[str, Any]:
+        return {
+            ":active": {"S": "active"},
+            ":idle": {"N": str(idle_before)},
+            ":started": {"N": str(started_before)},
+        }
+
+    def stale_sessions(self, *, idle_before: int, started_before: int) -> Iterator[Session]:
+        """A filtered Scan, page by page (see the module docstring for why not a GSI)."""
+        params: dict[str, Any] = {
+            "FilterExpression": self._STALE,
+            "ProjectionExpression": "sessionId, #status, sourceLanguage, createdAt, lastActivityAt",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": self._stale_values(idle_before, started_before),
+            "ConsistentRead": True,
+        }
+        while True:
+            out = self._call("scan sessions", self._ddb.scan, **params)
+            for item in out.get("Items", []):
+                yield session_from_item(item)
+            last = out.get("LastEvaluatedKey")
+            if not last:
+                return
+            params["ExclusiveStartKey"] = last
+
+    def end_stale(
+        self, session_id: str, *, reason: str, idle_before: int, started_before: int
+    ) -> bool:
+        now = int(time.time())
+        try:
+            self._call(
+                "end stale session",
+                self._ddb.update_item,
+                Key=self._key(session_id),
+                UpdateExpression="SET #status = :ended, endedAt = :now, endReason = :reason, "
+                "expiresAt = :expires",
+                ConditionExpression=f"attribute_exists(sessionId) AND {self._STALE}",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    **self._stale_values(idle_before, started_before),
+                    ":ended": {"S": "ended"},
+                    ":now": {"N": str(now)},
+                    ":reason": {"S": reason[:256]},
+                    ":expires": {"N": str(now + ENDED_TTL_SECONDS)},
+                },
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 from polycast.domain.models import Connection
 
@@ -27,6 +28,22 @@ class MemoryConnectionStore:
     def delete(self, connection_id: str) -> Connection | None:
         with self._lock:
             return self._items.pop(connection_id, None)
+
+    def set_paused(self, connection_id: str, paused: bool) -> Connection | None:
+        with self._lock:
+            found = self._items.get(connection_id)
+            if found is None:
+                return None
+            self._items[connection_id] = replace(found, paused=paused)
+            return self._items[connection_id]
+
+    def move(self, connection_id: str, *, old: str, new: str) -> Connection | None:
+        with self._lock:
+            found = self._items.get(connection_id)
+            if found is None or found.language != old:
+                return None
+            self._items[connection_id] = replace(found, language=new)
+            return self._items[connection_id]
 
     def listeners(self, session_id: str, language: str | None = None) -> Iterator[list[Connection]]:
         with self._lock:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from polycast.domain.models import Session
-from polycast.errors import SessionNotFound
+from polycast.errors import SessionEnded, SessionFull, SessionNotFound
 
 
 class MemorySessionStore:
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self.sessions: dict[str, Session] = {}
         self.reads = 0
+        self.touches = 0
+        self.clock = clock
         self._lock = threading.Lock()
 
     def get(self, session_id: str) -> Session | None:
@@ -26,8 +30,13 @@ class MemorySessionStore:
         with self._lock:
             if session_id in self.sessions:
                 return False
+            now = int(self.clock())
             self.sessions[session_id] = Session(
-                session_id, source_language, join_code_hash=join_code_hash
+                session_id,
+                source_language,
+                join_code_hash=join_code_hash,
+                created_at=now,
+                last_activity_at=now,
             )
             return True
 
@@ -46,11 +55,15 @@ class MemorySessionStore:
             self.sessions[session_id] = session
             return session.last_sequence
 
-    def add_listener(self, session_id: str, language: str) -> Session:
+    def add_listener(self, session_id: str, language: str, *, max_listeners: int = 0) -> Session:
         with self._lock:
             session = self.sessions.get(session_id)
             if session is None:
                 raise SessionNotFound(f"no session {session_id}")
+            if session.status == "ended":
+                raise SessionEnded(f"session {session_id} has ended")
+            if max_listeners > 0 and session.listener_count >= max_listeners:
+                raise SessionFull(f"session {session_id} is full ({max_listeners} listeners)")
             counts = dict(session.language_counts)
             counts[language] = counts.get(language, 0) + 1
             session = replace(
@@ -74,6 +87,56 @@ class MemorySessionStore:
             self.sessions[session_id] = session
             return session
 
+    def move_listener(self, session_id: str, old: str, new: str) -> Session:
+        with self._lock:
+            session = self.sessions.get(session_id)
+            if session is None:
+                raise SessionNotFound(f"no session {session_id}")
+            if session.status == "ended":
+                raise SessionEnded(f"session {session_id} has ended")
+            counts = dict(session.language_counts)
+            if counts.get(old, 0) > 0:
+                counts[old] -= 1
+            counts[new] = counts.get(new, 0) + 1
+            session = replace(session, language_counts=counts)
+            self.sessions[session_id] = session
+            return session
+
+    def set_paused(self, session_id: str, paused: bool) -> bool:
+        with self._lock:
+            session = self.sessions.get(session_id)
+            if session is None:
+                raise SessionNotFound(f"no session {session_id}")
+            if session.status == "ended":
+                raise SessionEnded(f"session {session_id} has ended")
+            changed = session.paused != paused
+            self.sessions[session_id] = replace(
+                session, paused=paused, last_activity_at=int(self.clock())
+            )
+            return changed
+
+    def touch(self, session_id: str) -> None:
+        with self._lock:
+            session = self.sessions.get(session_id)
+            if session is not None:
+                self.touches += 1
+                self.sessions[session_id] = replace(session, last_activity_at=int(self.clock()))
+
+    def stale_sessions(self, *, idle_before: int, started_before: int) -> Iterator[Session]:
+        with self._lock:
+            found = [s for s in self.sessions.values() if _stale(s, idle_before, started_before)]
+        yield from found
+
+    def end_stale(
+        self, session_id: str, *, reason: str, idle_before: int, started_before: int
+    ) -> bool:
+        with self._lock:
+            session = self.sessions.get(session_id)
+            if session is None or not _stale(session, idle_before, started_before):
+                return False
+            self.sessions[session_id] = replace(session, status="ended")
+            return True
+
     def set_listeners(self, session_id: str, counts: dict[str, int]) -> None:
         """Test setup: listeners per language, as the connection handlers would count them."""
         with self._lock:
@@ -81,3 +144,10 @@ class MemorySessionStore:
             self.sessions[session_id] = replace(
                 session, language_counts=dict(counts), listener_count=sum(counts.values())
             )
+
+
+def _stale(session: Session, idle_before: int, started_before: int) -> bool:
+    if session.status != "active":
+        return False
+    last = session.last_activity_at or session.created_at
+    return last < idle_before or session.created_at < started_before
