@@ -10,7 +10,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 DEB_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-fr-es \
-	apertium-es-pt apertium-es-it apertium-es-ro espeak-ng chromium nodejs npm
+	apertium-es-pt apertium-es-it apertium-es-ro espeak-ng chromium
+# Node.js (for the CDK CLI and the page's JS tests) counts as present when its commands
+# are: some machines carry a nodejs build that bundles npm and conflicts with Debian's.
+NODE_PACKAGES := nodejs npm
 
 .PHONY: help setup engines python-env cdk-cli run local test lint typecheck unit bench synth clean
 
@@ -22,15 +25,16 @@ help:
 
 setup: engines python-env cdk-cli
 
-# Debian packages: install only what is missing (sudo when not root).
-engines: $(VENV)/.engines
-$(VENV)/.engines: Makefile
+# Debian packages: install only what is missing (sudo when not root). Checked every
+# time (a few dpkg queries), so a package removed since the last run comes back.
+engines:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || echo $$p; done); \
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing="$$missing $(NODE_PACKAGES)"; fi; \
+	missing=$$(echo $$missing); \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:" $$missing; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
-	@mkdir -p $(VENV) && touch $@
 
 python-env: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml requirements.txt
