@@ -21,8 +21,15 @@ Rules, in the order a record meets them:
   sessions go on. Lambda then retries from the lowest failed sequence number.
 * Everything is idempotent (Powertools idempotency, DynamoDB conditional writes):
   a transcript on (sessionId, sequence); a stream-order sequence on the Kinesis
-  record id; session start and end once per session. Redelivered records emit
-  nothing new.
+  record id; session start and end once per session; a pause or resume on its
+  Kinesis record id. Redelivered records emit nothing new.
+* While the speaker has paused the session (``sessionPaused`` until
+  ``sessionResumed``), a transcript is not translated or synthesized: it is
+  recorded as a ``TranscriptRejected`` with code ``SESSION_PAUSED`` (the decision
+  is part of the idempotent step, so a replay after the resume does not send it).
+* Every transcript refreshes the session's activity (at most once per
+  ``activity_every_seconds``, from the Sessions read it already makes), which
+  keeps the sweeper from ending it as idle and pushes back its TTL.
 """
 
 from __future__ import annotations
@@ -48,9 +55,23 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from polycast.domain import events
-from polycast.domain.models import Record, Session, SessionEnd, SessionStart, Transcript
+from polycast.domain.models import (
+    Record,
+    Session,
+    SessionEnd,
+    SessionPause,
+    SessionResume,
+    SessionStart,
+    Transcript,
+)
 from polycast.domain.records import parse_direct_invoke, parse_record, record_session_id
-from polycast.errors import BadRequest, InvalidRecord, PolycastError, TransientError
+from polycast.errors import (
+    BadRequest,
+    InvalidRecord,
+    PolycastError,
+    SessionNotFound,
+    TransientError,
+)
 from polycast.errors import SessionEnded as SessionEndedError
 from polycast.ports import EventPublisher, SessionStore
 from polycast.services.connections import hash_join_code
@@ -61,6 +82,8 @@ log = logging.getLogger(__name__)
 TRANSCRIPT_REJECTED = "TranscriptRejected"
 SESSION_STARTED = "SessionStarted"
 SESSION_ENDED = "SessionEnded"
+SESSION_PAUSED = "SessionPaused"
+SESSION_RESUMED = "SessionResumed"
 
 
 @dataclass
@@ -111,7 +134,11 @@ class TranscriptProcessor:
         idempotency_store: Callable[[], BasePersistenceLayer],
         idempotency_ttl_seconds: int = 6 * 3600,
         max_parallel_sessions: int = 16,
+        activity_every_seconds: int = 60,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self.activity_every_seconds = activity_every_seconds
+        self.clock = clock
         self.orchestrator = orchestrator
         self.sessions = sessions
         self.publisher = publisher
@@ -134,6 +161,7 @@ class TranscriptProcessor:
         self._sequence_once = once(self._sequence_step, "sequence")
         self._start_once = once(self._start_step, "sessionStarted")
         self._end_once = once(self._end_step, "sessionEnded")
+        self._control_once = once(self._control_step, "sessionControl")
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -259,11 +287,19 @@ class TranscriptProcessor:
             return None, self._start(record)
         if isinstance(record, SessionEnd):
             return None, self._end(record)
+        if isinstance(record, SessionPause | SessionResume):
+            ran: list[bool] = []
+            self._control_once(
+                key={"sessionId": record.session_id, "recordId": item.record_id},
+                control=record,
+                ran=ran,
+            )
+            return None, bool(ran)
         assert isinstance(record, Transcript)
         session = self._ensure_session(record)
         sequence = record.sequence
         if sequence is None:
-            ran: list[bool] = []
+            ran = []
             sequence = int(
                 self._sequence_once(
                     key={"sessionId": record.session_id, "recordId": item.record_id},
@@ -323,6 +359,22 @@ class TranscriptProcessor:
         ran.append(True)
         if session is not None and session.status == "ended":
             raise SessionEndedError(f"session {transcript.session_id} has ended")
+        if session is not None and session.paused:
+            sequence = int(key["sequence"])
+            rejected = events.transcript_rejected(
+                code="SESSION_PAUSED",
+                reason="the speaker paused the session; the transcript was not translated",
+                session_id=transcript.session_id,
+                sequence=sequence,
+            )
+            self._publish_or_raise([(TRANSCRIPT_REJECTED, rejected)])
+            skipped = Outcome(
+                session_id=transcript.session_id,
+                sequence=sequence,
+                listener_count=session.listener_count,
+                skipped="session paused",
+            )
+            return skipped.to_json()
         # None: the session was started by this very transcript, so nobody listens yet.
         session = session or Session(transcript.session_id, transcript.source_language)
         outcome = self.orchestrator.process(transcript, int(key["sequence"]), session=session)
@@ -344,6 +396,11 @@ class TranscriptProcessor:
         session = self.sessions.get(transcript.session_id)
         if session is None:
             self._start(SessionStart(transcript.session_id, transcript.source_language))
+        elif (
+            session.status == "active"
+            and self.clock() - session.last_activity_at >= self.activity_every_seconds
+        ):
+            self.sessions.touch(transcript.session_id)
         return session
 
     def _start(self, start: SessionStart) -> bool:
@@ -362,6 +419,27 @@ class TranscriptProcessor:
         detail = events.session_started(start.session_id, start.source_language)
         self._publish_or_raise([(SESSION_STARTED, detail)])
         return {"created": created}
+
+    def _control_step(
+        self, *, key: dict[str, Any], control: SessionPause | SessionResume, ran: list[bool]
+    ) -> dict[str, Any]:
+        """Speaker pause or resume: store it, then tell the listeners (via the bus).
+
+        Each record is told once (idempotent on its record id), even when it repeats
+        the current state: a listener page treats it as idempotent too.
+        """
+        ran.append(True)
+        paused = isinstance(control, SessionPause)
+        try:
+            changed = self.sessions.set_paused(control.session_id, paused)
+        except SessionNotFound as exc:
+            raise BadRequest(str(exc), code="SESSION_NOT_FOUND") from exc
+        if isinstance(control, SessionPause):
+            entry = (SESSION_PAUSED, events.session_paused(control.session_id, control.reason))
+        else:
+            entry = (SESSION_RESUMED, events.session_resumed(control.session_id))
+        self._publish_or_raise([entry])
+        return {"paused": paused, "changed": changed}
 
     def _end(self, end: SessionEnd) -> bool:
         ran: list[bool] = []
