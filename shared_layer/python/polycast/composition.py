@@ -21,6 +21,7 @@ from polycast.services.connections import ConnectionService
 from polycast.services.orchestrator import Orchestrator
 from polycast.services.processor import TranscriptProcessor
 from polycast.services.rate_governor import RateGovernor, ServiceLimits
+from polycast.services.session_sweeper import SessionSweeper
 from polycast.services.translation_cache import TranslationCache
 
 if TYPE_CHECKING:
@@ -130,6 +131,27 @@ def connection_dependencies(settings: Settings) -> ConnectionService:
     )
 
 
+def session_sweeper_dependencies(settings: Settings) -> SessionSweeper:
+    """Sessions table and the bus: the sweeper needs nothing else."""
+    from polycast.adapters.aws import clients
+    from polycast.adapters.aws.events import EventBridgePublisher
+    from polycast.adapters.aws.sessions import DynamoSessionStore
+
+    return SessionSweeper(
+        sessions=DynamoSessionStore(clients.client("dynamodb", settings), settings.sessions_table),
+        publisher=EventBridgePublisher(clients.client("events", settings), settings.event_bus_name),
+        idle_seconds=settings.session_idle_seconds,
+        max_seconds=settings.session_max_seconds,
+    )
+
+
+def activity_every_seconds(settings: Settings) -> int:
+    """How often a talking session refreshes its activity: once a minute, or more
+    often when the idle time is short, so a talking session never looks idle."""
+    idle = settings.session_idle_seconds
+    return 60 if idle <= 0 else max(1, min(60, idle // 4))
+
+
 # ---- transcript processor ------------------------------------------------------------
 
 
@@ -231,5 +253,6 @@ def processor_dependencies(
         idempotency_store=idempotency_store or dynamo_idempotency,
         # Start/end keys must outlive the longest session; sequences the stream's retries.
         idempotency_ttl_seconds=settings.session_max_seconds + 3600,
+        activity_every_seconds=activity_every_seconds(settings),
     )
     return ProcessorDeps(settings, processor, orchestrator, cache, closers)

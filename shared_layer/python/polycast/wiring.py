@@ -242,9 +242,57 @@ CONNECTION_HANDLER = Function(
     ),
     memory_mb=512,
     timeout_seconds=10,
-    description="WebSocket $connect / $disconnect / ping / catchUp",
+    description="WebSocket $connect / $disconnect and the listener actions",
 )
-FUNCTIONS: tuple[Function, ...] = (TRANSCRIPT_PROCESSOR, BROADCASTER, CONNECTION_HANDLER)
+SESSION_SWEEPER = Function(
+    "SessionSweeper",
+    "stream_processors/session_sweeper",
+    "handler.lambda_handler",
+    env_vars=(
+        "SESSIONS_TABLE_NAME",
+        "EVENT_BUS_NAME",
+        "SESSION_IDLE_SECONDS",
+        "SESSION_MAX_SECONDS",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+    ),
+    grants=("sessions:read", "sessions:write", "bus:put"),
+    memory_mb=256,
+    timeout_seconds=60,
+    description="Every minute: end sessions idle past SESSION_IDLE_SECONDS or older than "
+    "SESSION_MAX_SECONDS (SessionEnded idle / maxDuration)",
+)
+FUNCTIONS: tuple[Function, ...] = (
+    TRANSCRIPT_PROCESSOR,
+    BROADCASTER,
+    CONNECTION_HANDLER,
+    SESSION_SWEEPER,
+)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge schedule invoking a function (default bus, ``rate(...)``).
+
+    The local runtime calls the function every ``local_every_seconds`` instead
+    (shorter, so a short idle time set for a test takes effect quickly).
+    """
+
+    logical_id: str
+    function: Function
+    expression: str
+    local_every_seconds: float
+    description: str = ""
+
+
+SESSION_SWEEP_SCHEDULE = Schedule(
+    "SessionSweepSchedule",
+    SESSION_SWEEPER,
+    "rate(1 minute)",
+    local_every_seconds=2.0,
+    description="ends idle and overlong sessions",
+)
+SCHEDULES: tuple[Schedule, ...] = (SESSION_SWEEP_SCHEDULE,)
 
 
 @dataclass(frozen=True)
@@ -289,7 +337,7 @@ class Rule:
 BROADCAST_RULE = Rule(
     "BroadcastRule",
     "segments, audience slices and session control to the broadcaster",
-    ("SegmentReady", "BroadcastSlice", "SessionEnded"),
+    ("SegmentReady", "BroadcastSlice", "SessionEnded", "SessionPaused", "SessionResumed"),
     target_function=BROADCASTER,
     local_queue=BROADCAST_QUEUE,
 )
@@ -299,6 +347,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "BroadcastCompleted",
     "SessionStarted",
     "SessionEnded",
+    "SessionPaused",
+    "SessionResumed",
     "ListenerJoined",
     "ListenerLeft",
     "TranscriptRejected",
@@ -329,6 +379,9 @@ ROUTES: tuple[Route, ...] = (
     Route("$default"),
     Route("ping"),
     Route("catchUp"),
+    Route("switchLanguage"),
+    Route("pause"),
+    Route("resume"),
 )
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 
@@ -340,6 +393,7 @@ class Wiring:
     kinesis_source: KinesisSource = TRANSCRIPT_SOURCE
     rules: tuple[Rule, ...] = RULES
     routes: tuple[Route, ...] = ROUTES
+    schedules: tuple[Schedule, ...] = SCHEDULES
     queues: tuple[Queue, ...] = field(default=(ON_FAILURE_QUEUE,))
 
 
