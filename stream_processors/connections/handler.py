@@ -68,7 +68,7 @@ def _connect(connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
     return _response(200, {"sessionId": connection.session_id, "language": connection.language})
 
 
-SESSION_CHECK_ROUTE = "GET /sessions/{sessionId}"
+SESSION_CHECK_ROUTE = wiring.SESSION_CHECK_ROUTE.route_key
 
 
 def _session_check(event: dict[str, Any]) -> dict[str, Any]:

@@ -384,6 +384,9 @@ ROUTES: tuple[Route, ...] = (
     Route("resume"),
 )
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
+# The listener page's session check (the $connect validation, no side effects), an
+# HTTP API route to the connection handler. The local gateway serves it on its port.
+SESSION_CHECK_ROUTE = Route("GET /sessions/{sessionId}")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """``polycast produce FILE|-``: a talk into the transcript stream, as a speaker app would.
 
+``polycast produce --session ID --pause|--resume|--end [--reason TEXT]`` sends just
+that control record (``sessionPaused``, ``sessionResumed``, ``sessionEnded``) for a
+running session, as the speaker's pause, resume and stop buttons would.
+
 Input is JSONL records (DESIGN §3; ``offsetMs`` paces ``--realtime``) or plain text,
 one sentence a line. Records are KPL-aggregated per session (one partition key per
 aggregate), each ``put_records`` call holds at most one aggregate per session so a
@@ -289,6 +293,18 @@ def session_records(
 # -- command -------------------------------------------------------------------------
 
 
+CONTROLS = {"pause": "sessionPaused", "resume": "sessionResumed", "end": "sessionEnded"}
+
+
+def control_record(kind: str, session_id: str, reason: str | None = None) -> dict[str, Any]:
+    """One session control record (``schemas/records``): pause, resume or end."""
+    record: dict[str, Any] = {"type": CONTROLS[kind], "sessionId": session_id}
+    if reason and kind != "resume":
+        record["reason"] = reason
+    record["timestamp"] = now_iso()
+    return record
+
+
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "produce",
@@ -296,7 +312,9 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("file", help="JSONL or text file, or - for stdin")
+    parser.add_argument(
+        "file", nargs="?", help="JSONL or text file, or - for stdin (not with a control flag)"
+    )
     parser.add_argument("--session", help="session id (default: a new human-readable one)")
     parser.add_argument("--language", default="en", help="source language (default: en)")
     parser.add_argument("--realtime", action="store_true", help="pace records by offsetMs")
@@ -304,6 +322,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--no-start", action="store_true", help="do not send sessionStarted")
     parser.add_argument("--no-end", action="store_true", help="do not send sessionEnded")
     parser.add_argument("--no-aggregate", action="store_true", help="one Kinesis record each")
+    control = parser.add_mutually_exclusive_group()
+    control.add_argument(
+        "--pause", action="store_true", help="send only sessionPaused for --session"
+    )
+    control.add_argument(
+        "--resume", action="store_true", help="send only sessionResumed for --session"
+    )
+    control.add_argument("--end", action="store_true", help="send only sessionEnded for --session")
+    parser.add_argument("--reason", help="with --pause or --end: the reason listeners are shown")
     add_target_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -314,7 +341,48 @@ def _read_lines(name: str) -> list[str]:
     return Path(name).read_text(encoding="utf-8").splitlines()
 
 
+def _control(args: argparse.Namespace) -> str | None:
+    for kind in CONTROLS:
+        if getattr(args, kind, False):
+            return kind
+    return None
+
+
+def run_control(args: argparse.Namespace, kind: str, out: TextIO = sys.stdout) -> int:
+    """``--pause`` / ``--resume`` / ``--end``: one control record for an existing session."""
+    if args.file:
+        print(f"polycast produce: --{kind} sends no talk; leave out the file", file=sys.stderr)
+        return 2
+    if not args.session:
+        print(f"polycast produce: --{kind} needs --session <id>", file=sys.stderr)
+        return 2
+    target = resolve_target(args)
+    record = control_record(kind, args.session, args.reason)
+    producer = TranscriptProducer(target.client("kinesis"), target.stream, aggregate=False)
+    try:
+        producer.send([record])
+    except (ClientError, RuntimeError) as exc:
+        print(f"polycast produce: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"session {args.session}: {record['type']} sent to {target.stream}"
+        f"{' (local)' if target.local else ''}",
+        file=out,
+        flush=True,
+    )
+    return 0
+
+
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    kind = _control(args)
+    if kind is not None:
+        return run_control(args, kind, out)
+    if not args.file:
+        print(
+            "polycast produce: give a file (or - for stdin), or --pause/--resume/--end",
+            file=sys.stderr,
+        )
+        return 2
     target = resolve_target(args)
     session_id = args.session or new_session_id()
     try:
@@ -368,4 +436,11 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-__all__ = ["ProduceStats", "TimedRecord", "TranscriptProducer", "produce_talk", "talk_records"]
+__all__ = [
+    "ProduceStats",
+    "TimedRecord",
+    "TranscriptProducer",
+    "control_record",
+    "produce_talk",
+    "talk_records",
+]

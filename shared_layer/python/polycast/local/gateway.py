@@ -12,6 +12,10 @@
   ``apigatewaymanagementapi`` client works unchanged (SigV4 is not checked).
 - The listener page: ``/`` and static files from ``web/``, ``/config.json``, and
   ``/audio/{key}`` from the local audio bucket.
+- The session check ``GET /sessions/{sessionId}?targetLanguage=…[&joinCode=…]`` (GET
+  and HEAD): the connection handler's ``$connect`` validation without side effects,
+  invoked with an HTTP API (payload 2.0) event; answered with ``Cache-Control:
+  no-store``. The query (a join code) is never logged.
 """
 
 from __future__ import annotations
@@ -225,9 +229,57 @@ class WebSocketGateway:
             return await self._manage(request, unquote(rest[0]))
         if request.method == "GET" and request.headers.get("Upgrade", "").lower() == "websocket":
             return await self._connect(request)
+        if segments and segments[0] == "sessions":
+            if request.method not in ("GET", "HEAD"):
+                return web.json_response(
+                    {"message": "Method Not Allowed"}, status=405, headers={"Allow": "GET, HEAD"}
+                )
+            if len(segments) != 2:
+                return web.json_response({"message": "Not Found"}, status=404)
+            return await self._session_check(request, unquote(segments[1]))
         if request.method not in ("GET", "HEAD"):
             return web.json_response({"message": "Method Not Allowed"}, status=405)
         return await self._serve_page(request, unquote(path))
+
+    async def _session_check(self, request: web.Request, session_id: str) -> web.StreamResponse:
+        """Would a connect be admitted? The route's function answers; nothing is stored."""
+        now = _now_ms()
+        query = {k: request.query.getone(k) for k in request.query}
+        route_key = wiring.SESSION_CHECK_ROUTE.route_key
+        event = {
+            "version": "2.0",
+            "routeKey": route_key,
+            "rawPath": request.path,
+            "rawQueryString": request.query_string,
+            "headers": {k.lower(): v for k, v in request.headers.items()},
+            "queryStringParameters": query or None,
+            "pathParameters": {"sessionId": session_id},
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": self.api_id,
+                "domainName": f"{self.host}:{self.port}",
+                "http": {
+                    "method": request.method,
+                    "path": request.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": request.remote or "127.0.0.1",
+                    "userAgent": request.headers.get("User-Agent", ""),
+                },
+                "requestId": uuid.uuid4().hex[:16],
+                "routeKey": route_key,
+                "stage": "$default",
+                "time": _request_time(now),
+                "timeEpoch": now,
+            },
+            "isBase64Encoded": False,
+        }
+        status, body = await self._invoke(event)
+        return web.Response(
+            status=status,
+            text=body or "",
+            content_type="application/json" if _is_json(body) else "text/plain",
+            headers={"Cache-Control": "no-store"},
+        )
 
     # -- WebSocket API ---------------------------------------------------------------
 

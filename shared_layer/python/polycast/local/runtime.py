@@ -35,6 +35,7 @@ from polycast.local.functions import (
 from polycast.local.gateway import WebSocketGateway
 from polycast.local.kinesis_poller import KinesisPoller
 from polycast.local.resources import LocalResources, create_resources, local_settings
+from polycast.local.schedules import ScheduleTimer
 
 log = logging.getLogger("polycast.local.runtime")
 
@@ -156,6 +157,7 @@ class LocalRuntime:
         self.runners: dict[str, FunctionRunner] = {}
         self.poller: KinesisPoller | None = None
         self.drains: list[QueueDrain] = []
+        self.timers: list[ScheduleTimer] = []
         self.resources: LocalResources | None = None
         self.endpoints: RuntimeEndpoints | None = None
         self.settings: Settings | None = None
@@ -272,6 +274,12 @@ class LocalRuntime:
         self.poller.start()
         for drain in self.drains:
             drain.start()
+        for schedule in wiring.SCHEDULES:
+            timer = ScheduleTimer(
+                schedule, self.runners[schedule.function.logical_id].invoke, region=settings.region
+            )
+            timer.start()
+            self.timers.append(timer)
 
         self.endpoints = RuntimeEndpoints(
             aws_endpoint=self.aws.endpoint_url,
@@ -295,6 +303,9 @@ class LocalRuntime:
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None
+        for timer in self.timers:
+            timer.stop()
+        self.timers.clear()
         for drain in self.drains:
             drain.stop()
         self.drains.clear()
