@@ -1,0 +1,526 @@
+"""Issue 8 on the real local runtime (its own process, real WebSockets, real engines):
+speaker pause and resume, switching language mid-talk, listener pause, the listener
+cap, sessions ending by themselves when idle, the session check, and every action's
+answer. Every message received and every event logged is validated against its schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from local_e2e_support import RunningRuntime, free_port, put, start_session, stop_runtime
+
+from polycast import schemas
+from polycast.cli.main import main
+
+pytestmark = pytest.mark.e2e
+
+HERE = Path(__file__).resolve().parent
+IDLE_SECONDS = 10
+MAX_LISTENERS = 3
+# A short idle time so the idle end is quick to see (the local sweeper runs every 2 s);
+# every other test here keeps its session busy well within it.
+OVERRIDES = {
+    "session_idle_seconds": IDLE_SECONDS,
+    "max_listeners_per_session": MAX_LISTENERS,
+}
+WAIT = 60.0
+
+
+def start_with_settings(workdir: Path, timeout: float = 90) -> RunningRuntime:
+    state_dir = workdir / ".polycast"
+    log_path = workdir / "runtime.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    command = [
+        sys.executable,
+        str(HERE / "settings_runtime.py"),
+        str(free_port()),
+        str(free_port()),
+        str(state_dir),
+        json.dumps(OVERRIDES),
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env
+        )
+    path = state_dir / "local.json"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"runtime exited with {process.returncode}:\n{log_path.read_text()}")
+        if path.is_file():
+            try:
+                state = json.loads(path.read_text())
+            except ValueError:
+                state = None
+            if state:
+                return RunningRuntime(process, state_dir, log_path, state)
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"runtime did not become ready:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def controls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
+    running = start_with_settings(tmp_path_factory.mktemp("polycast-controls"))
+    try:
+        yield running
+    finally:
+        code = stop_runtime(running)
+        assert code == 0, f"runtime exited with {code}:\n{running.log()}"
+
+
+# ---- a listener that sends actions -------------------------------------------------
+
+
+class Client:
+    """One WebSocket listener: every message kept (and validated), actions sent."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.messages: list[dict[str, Any]] = []
+        self._arrived = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(cls, runtime: RunningRuntime, session_id: str, language: str) -> Client:
+        url = f"{runtime.ws_url}/?sessionId={session_id}&targetLanguage={language}"
+        return cls(await websockets.connect(url, max_size=None))
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                message = json.loads(raw)
+                schemas.validate(f"messages/{message['type']}", message)
+                self.messages.append(message)
+                self._arrived.set()
+        except websockets.exceptions.ConnectionClosed:
+            pass
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        await self.ws.send(message if isinstance(message, str) else json.dumps(message))
+
+    async def wait_for(
+        self, accept: Callable[[dict[str, Any]], bool], timeout: float = WAIT
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for message in self.messages[seen:]:
+                if accept(message):
+                    return message
+            seen = len(self.messages)
+            left = deadline - time.monotonic()
+            if left <= 0 or self._reader.done():
+                raise AssertionError(f"no matching message; got {self.kinds()}")
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), min(left, 1.0))
+            except TimeoutError:
+                pass
+
+    async def answer(self, action: dict[str, Any] | str) -> dict[str, Any]:
+        """Send an action and return its answer (the next ack, pong or error)."""
+        seen = len(self.messages)
+        await self.send(action)
+        return await self.wait_for(
+            lambda m: m in self.messages[seen:] and m["type"] in ("ack", "pong", "error")
+        )
+
+    async def segment(self, sequence: int) -> dict[str, Any]:
+        return await self.wait_for(lambda m: m["type"] == "segment" and m["sequence"] == sequence)
+
+    def sequences(self) -> list[int]:
+        return sorted({m["sequence"] for m in self.messages if m["type"] == "segment"})
+
+    def kinds(self) -> list[str]:
+        return [f"{m['type']}:{m.get('sequence', m.get('code', ''))}" for m in self.messages]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await self._reader
+
+
+def transcript(session_id: str, sequence: int, text: str) -> dict[str, Any]:
+    return {
+        "type": "transcript",
+        "sessionId": session_id,
+        "sequence": sequence,
+        "sourceLanguage": "en",
+        "transcriptText": text,
+    }
+
+
+def new_session(runtime: RunningRuntime, name: str) -> str:
+    session_id = f"e2e-{name}-{secrets.token_hex(3)}"
+    start_session(runtime, session_id)
+    return session_id
+
+
+def session_item(runtime: RunningRuntime, session_id: str) -> dict[str, Any]:
+    item: dict[str, Any] = runtime.client("dynamodb").get_item(
+        TableName="polycast-sessions", Key={"sessionId": {"S": session_id}}, ConsistentRead=True
+    )["Item"]
+    return item
+
+
+def counts(runtime: RunningRuntime, session_id: str) -> tuple[int, dict[str, int]]:
+    item = session_item(runtime, session_id)
+    per_language = {
+        lang: int(v["N"]) for lang, v in (item.get("languageCounts", {}).get("M") or {}).items()
+    }
+    return int(item["listenerCount"]["N"]), {k: v for k, v in per_language.items() if v}
+
+
+def logged_events(runtime: RunningRuntime, session_id: str) -> list[dict[str, Any]]:
+    """The analytics log (text-free events), every one validated against its schema."""
+    path = runtime.state_dir / "events.jsonl"
+    out = []
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        event = json.loads(line)
+        if event.get("detail", {}).get("sessionId") != session_id:
+            continue
+        schemas.validate_event(event["detail-type"], event["detail"])
+        out.append(event)
+    return out
+
+
+async def until(check: Callable[[], bool], timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.1)
+
+
+def produce_control(runtime: RunningRuntime, session_id: str, flag: str) -> None:
+    """``polycast produce --session ID --pause|--resume|--end`` against this runtime."""
+    argv = ["produce", "--session", session_id, flag, "--state-dir", str(runtime.state_dir)]
+    assert main(argv) == 0
+
+
+# ---- speaker side --------------------------------------------------------------------
+
+
+def test_speaker_pause_skips_transcripts_and_resume_restarts_them(
+    controls: RunningRuntime,
+) -> None:
+    session_id = new_session(controls, "pause")
+
+    async def scenario() -> Client:
+        es = await Client.open(controls, session_id, "es")
+        put(controls, session_id, [transcript(session_id, 1, "Good morning everyone.")])
+        await es.segment(1)
+        produce_control(controls, session_id, "--pause")
+        paused = await es.wait_for(lambda m: m["type"] == "sessionPaused")
+        assert paused["sessionId"] == session_id
+        put(
+            controls,
+            session_id,
+            [
+                transcript(session_id, 2, "This is said while paused."),
+                transcript(session_id, 3, "So is this."),
+            ],
+        )
+        produce_control(controls, session_id, "--resume")
+        await es.wait_for(lambda m: m["type"] == "sessionResumed")
+        put(controls, session_id, [transcript(session_id, 4, "We are back.")])
+        await es.segment(4)
+        produce_control(controls, session_id, "--end")
+        await es.wait_for(lambda m: m["type"] == "sessionEnded")
+        await es.close()
+        return es
+
+    es = asyncio.run(scenario())
+    assert es.sequences() == [1, 4]
+    kinds = [m["type"] for m in es.messages]
+    assert kinds.index("sessionPaused") < kinds.index("sessionResumed")
+
+    def skipped() -> list[int]:
+        return sorted(
+            e["detail"]["sequence"]
+            for e in logged_events(controls, session_id)
+            if e["detail-type"] == "TranscriptRejected" and e["detail"]["code"] == "SESSION_PAUSED"
+        )
+
+    asyncio.run(until(lambda: skipped() == [2, 3]))
+    types = {e["detail-type"] for e in logged_events(controls, session_id)}
+    assert {"SessionPaused", "SessionResumed", "SessionEnded"} <= types
+
+
+def test_an_idle_session_ends_by_itself_and_listeners_are_told_why(
+    controls: RunningRuntime,
+) -> None:
+    session_id = new_session(controls, "idle")
+
+    async def scenario() -> dict[str, Any]:
+        listener = await Client.open(controls, session_id, "fr")
+        ended = await listener.wait_for(
+            lambda m: m["type"] == "sessionEnded", timeout=IDLE_SECONDS + 30
+        )
+        await listener.close()
+        return ended
+
+    ended = asyncio.run(scenario())
+    assert ended == {"type": "sessionEnded", "sessionId": session_id, "reason": "idle"}
+    item = session_item(controls, session_id)
+    assert item["status"]["S"] == "ended"
+    assert item["endReason"]["S"] == "idle"
+    assert int(item["expiresAt"]["N"]) > time.time()  # TTL in epoch seconds, in the future
+
+
+# ---- listener side -------------------------------------------------------------------
+
+
+def test_switching_language_mid_talk_changes_the_next_segment_and_moves_counts(
+    controls: RunningRuntime,
+) -> None:
+    session_id = new_session(controls, "switch")
+
+    async def scenario() -> tuple[Client, Client]:
+        mover = await Client.open(controls, session_id, "es")
+        stayer = await Client.open(controls, session_id, "es")
+        assert counts(controls, session_id) == (2, {"es": 2})
+        put(controls, session_id, [transcript(session_id, 1, "The first sentence.")])
+        await mover.segment(1)
+        await stayer.segment(1)
+
+        ack = await mover.answer({"action": "switchLanguage", "targetLanguage": "fr"})
+        assert ack == {
+            "type": "ack",
+            "action": "switchLanguage",
+            "targetLanguage": "fr",
+            "previousLanguage": "es",
+        }
+        assert counts(controls, session_id) == (2, {"es": 1, "fr": 1})
+        put(controls, session_id, [transcript(session_id, 2, "The second sentence.")])
+        second = await mover.segment(2)
+        assert second["language"] == "fr"
+        await stayer.segment(2)
+
+        # The source language itself: no translation, the speaker's own words.
+        ack = await mover.answer({"action": "switchLanguage", "targetLanguage": "en"})
+        assert ack["targetLanguage"] == "en"
+        assert counts(controls, session_id) == (2, {"es": 1, "en": 1})
+        put(controls, session_id, [transcript(session_id, 3, "Spoken in English.")])
+        third = await mover.segment(3)
+        assert third["language"] == "en"
+        assert third["text"] == third["sourceText"] == "Spoken in English."
+        assert third["audio"] is not None  # synthesized, though not translated
+
+        # Unsupported or malformed: an error, and nothing changes.
+        for body, code in (
+            ({"action": "switchLanguage", "targetLanguage": "xx"}, "UNSUPPORTED_LANGUAGE"),
+            ({"action": "switchLanguage", "targetLanguage": "<b>"}, "BAD_REQUEST"),
+            ({"action": "switchLanguage"}, "MISSING_FIELD"),
+        ):
+            error = await mover.answer(body)
+            assert (error["type"], error["code"]) == ("error", code)
+        assert counts(controls, session_id) == (2, {"es": 1, "en": 1})
+
+        await mover.close()
+        await until(lambda: counts(controls, session_id) == (1, {"es": 1}))
+        await stayer.close()
+        return mover, stayer
+
+    mover, stayer = asyncio.run(scenario())
+    languages = {m["sequence"]: m["language"] for m in mover.messages if m["type"] == "segment"}
+    assert languages == {1: "es", 2: "fr", 3: "en"}
+    assert {m["language"] for m in stayer.messages if m["type"] == "segment"} == {"es"}
+
+
+def test_a_paused_listener_gets_nothing_while_others_do_and_can_catch_up(
+    controls: RunningRuntime,
+) -> None:
+    session_id = new_session(controls, "lpause")
+
+    async def scenario() -> tuple[Client, Client]:
+        active = await Client.open(controls, session_id, "ca")
+        resting = await Client.open(controls, session_id, "ca")
+        assert await resting.answer({"action": "pause"}) == {
+            "type": "ack",
+            "action": "pause",
+            "paused": True,
+        }
+        put(controls, session_id, [transcript(session_id, 1, "Only one of you hears this.")])
+        await active.segment(1)
+        assert await resting.answer({"action": "resume"}) == {
+            "type": "ack",
+            "action": "resume",
+            "paused": False,
+        }
+        put(controls, session_id, [transcript(session_id, 2, "Now both of you do.")])
+        await active.segment(2)
+        await resting.segment(2)
+        assert resting.sequences() == [2]  # resumed at the live edge
+        caught = await resting.answer({"action": "catchUp", "fromSequence": 0})
+        assert caught == {"type": "ack", "action": "catchUp", "fromSequence": 0, "resent": 2}
+        await resting.segment(1)
+        await active.close()
+        await resting.close()
+        return active, resting
+
+    active, resting = asyncio.run(scenario())
+    assert active.sequences() == [1, 2]
+    assert resting.sequences() == [1, 2]
+
+    def completed(sequence: int) -> dict[str, Any] | None:
+        for event in logged_events(controls, session_id):
+            if (
+                event["detail-type"] == "BroadcastCompleted"
+                and event["detail"]["sequence"] == sequence
+            ):
+                detail: dict[str, Any] = event["detail"]
+                return detail
+        return None
+
+    asyncio.run(until(lambda: completed(1) is not None))
+    first = completed(1)
+    assert first is not None
+    # The paused listener is skipped, never a failed delivery.
+    assert (first["delivered"], first["skipped"], first["failed"]) == (1, 1, 0)
+
+
+def test_the_listener_cap_refuses_with_session_full_even_when_connects_race(
+    controls: RunningRuntime,
+) -> None:
+    session_id = new_session(controls, "full")
+
+    async def connect() -> Any:
+        url = f"{controls.ws_url}/?sessionId={session_id}&targetLanguage=es"
+        try:
+            return await websockets.connect(url)
+        except websockets.exceptions.InvalidStatus as exc:
+            return exc.response
+
+    async def scenario() -> None:
+        results = await asyncio.gather(*(connect() for _ in range(MAX_LISTENERS + 3)))
+        admitted = [r for r in results if not hasattr(r, "status_code")]
+        refused = [r for r in results if hasattr(r, "status_code")]
+        assert len(admitted) == MAX_LISTENERS
+        for response in refused:
+            assert response.status_code == 503
+            assert json.loads(response.body)["code"] == "SESSION_FULL"
+        assert counts(controls, session_id) == (MAX_LISTENERS, {"es": MAX_LISTENERS})
+        status, body, _ = check(controls, session_id, "es")
+        assert (status, body["code"]) == (503, "SESSION_FULL")
+        await admitted[0].close()
+        await until(lambda: counts(controls, session_id)[0] == MAX_LISTENERS - 1)
+        late = await connect()
+        assert not hasattr(late, "status_code")
+        for ws in [*admitted[1:], late]:
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_every_action_is_answered_and_errors_say_why(controls: RunningRuntime) -> None:
+    session_id = new_session(controls, "actions")
+
+    async def scenario() -> None:
+        client = await Client.open(controls, session_id, "gl")
+        assert (await client.answer({"action": "ping"}))["type"] == "pong"
+        cases: list[tuple[dict[str, Any] | str, str]] = [
+            ({"action": "dance"}, "UNKNOWN_ACTION"),
+            ({"nothing": True}, "UNKNOWN_ACTION"),
+            ("not json at all", "UNKNOWN_ACTION"),
+            ({"action": "catchUp"}, "MISSING_FIELD"),
+            ({"action": "catchUp", "fromSequence": -1}, "BAD_REQUEST"),
+            ({"action": "catchUp", "fromSequence": "7"}, "BAD_REQUEST"),
+            ({"action": "resume", "fromSequence": True}, "BAD_REQUEST"),
+            ({"action": "switchLanguage", "targetLanguage": "zz"}, "UNSUPPORTED_LANGUAGE"),
+        ]
+        for body, code in cases:
+            error = await client.answer(body)
+            assert (error["type"], error["code"]) == ("error", code), body
+            assert error["message"]
+        unknown = await client.answer({"action": "dance"})
+        assert "switchLanguage" in unknown["message"]
+        for action in ("pause", "resume"):
+            assert (await client.answer({"action": action}))["action"] == action
+        same = await client.answer({"action": "switchLanguage", "targetLanguage": "gl"})
+        assert same["type"] == "ack"
+        assert counts(controls, session_id) == (1, {"gl": 1})
+
+        put(controls, session_id, [{"type": "sessionEnded", "sessionId": session_id}])
+        await client.wait_for(lambda m: m["type"] == "sessionEnded")
+        ended = await client.answer({"action": "switchLanguage", "targetLanguage": "es"})
+        assert (ended["type"], ended["code"]) == ("error", "SESSION_ENDED")
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+# ---- the session check ---------------------------------------------------------------
+
+
+def check(
+    runtime: RunningRuntime,
+    session_id: str,
+    language: str | None,
+    method: str = "GET",
+    **extra: str,
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    query = "&".join(
+        f"{k}={v}" for k, v in ({"targetLanguage": language} | extra).items() if v is not None
+    )
+    url = f"{runtime.http_url}/sessions/{session_id}?{query}"
+    request = urllib.request.Request(url, method=method)  # noqa: S310 - loopback http
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            raw, status, headers = response.read(), response.status, dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        raw, status, headers = exc.read(), exc.code, dict(exc.headers)
+    return status, json.loads(raw) if raw else {}, headers
+
+
+def test_the_session_check_answers_like_connect_without_side_effects(
+    controls: RunningRuntime,
+) -> None:
+    session_id = new_session(controls, "check")
+    before = counts(controls, session_id)
+
+    status, body, headers = check(controls, session_id, "es")
+    assert (status, body) == (200, {"ok": True, "sessionId": session_id, "targetLanguage": "es"})
+    assert headers["Cache-Control"] == "no-store"
+    assert check(controls, session_id, "en")[0] == 200  # the source language
+    status, _, headers = check(controls, session_id, "es", method="HEAD")
+    assert (status, headers["Cache-Control"]) == (200, "no-store")
+
+    for sid, language, code, expected in (
+        ("no-such-session-9", "es", 404, "SESSION_NOT_FOUND"),
+        (session_id, "xx", 400, "UNSUPPORTED_LANGUAGE"),
+        (session_id, None, 400, "MISSING_FIELD"),
+        ("bad.session", "es", 400, "BAD_REQUEST"),
+    ):
+        status, body, headers = check(controls, sid, language)
+        assert (status, body["code"]) == (code, expected)
+        assert body["message"]
+        assert headers["Cache-Control"] == "no-store"
+
+    with pytest.raises(urllib.error.HTTPError) as posted:
+        urllib.request.urlopen(  # noqa: S310
+            urllib.request.Request(f"{controls.http_url}/sessions/{session_id}", method="POST"),
+            timeout=10,
+        )
+    assert posted.value.code == 405
+
+    assert counts(controls, session_id) == before
+    joined = [
+        e for e in logged_events(controls, session_id) if e["detail-type"] == "ListenerJoined"
+    ]
+    assert joined == []
