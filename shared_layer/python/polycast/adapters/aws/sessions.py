@@ -286,7 +286,7 @@ class DynamoSessionStore:
                     ":expires": {"N": str(now + self._ttl)},
                     ":active": {"S": "active"},
                 },
-                ReturnValues="UPDATED_OLD",
+                ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
             if not _conditional_failed(exc):
