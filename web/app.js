@@ -1,4 +1,5 @@
-// The listener page: join a session, hear it in one language, read the captions.
+// The listener page: join a session, hear it in one language, read the captions;
+// switch language or pause while listening, and see when the speaker pauses.
 //
 // Wiring only: the ordering rules live in reorder.js, the connection rules in
 // connection.js, the refusal wording in session-check.js.
@@ -31,6 +32,10 @@ const ui = {
   listen: $("listen"),
   listenLanguage: $("listen-language"),
   listenSession: $("listen-session"),
+  switchLanguage: $("switch-language"),
+  pause: $("pause"),
+  speakerPaused: $("speaker-paused"),
+  listenerPaused: $("listener-paused"),
   mute: $("mute"),
   volume: $("volume"),
   showSources: $("show-sources"),
@@ -53,6 +58,7 @@ const STATUS_WORDS = {
   checking: "Checking the session…",
   connecting: "Connecting…",
   live: "Live",
+  paused: "Paused",
   reconnecting: "Reconnecting…",
   ended: "Session ended",
   error: "Not connected",
@@ -90,15 +96,27 @@ function languageName(code) {
   }
 }
 
-function fillLanguages(languages, wanted) {
-  ui.language.replaceChildren();
+/** The targets the server offers, plus the speaker's own language (heard untranslated). */
+function allLanguages() {
+  const languages = [...config.languages];
+  const source = config.sourceLanguage;
+  if (typeof source === "string" && source && !languages.includes(source)) languages.push(source);
+  return languages;
+}
+
+function fillOptions(select, languages) {
+  select.replaceChildren();
   for (const code of languages) {
     const option = document.createElement("option");
     option.value = code;
     option.textContent = languageName(code);
     option.lang = code;
-    ui.language.append(option);
+    select.append(option);
   }
+}
+
+function fillLanguages(languages, wanted) {
+  fillOptions(ui.language, languages);
   const preferred = [wanted, remembered("language"), ...(navigator.languages || [])]
     .filter(Boolean)
     .map((code) => String(code));
@@ -243,6 +261,11 @@ function startListening(request) {
     gapTimer: null,
     ended: false,
     connection: null,
+    state: "connecting",
+    paused: false, // the listener paused: the server sends nothing until resume
+    pausing: null, // a pause (true) or resume (false) waiting for its ack
+    switching: null, // a language waiting for its switchLanguage ack
+    speakerPaused: false,
   };
   const session = listening;
   session.connection = new ListenerConnection({
@@ -264,6 +287,11 @@ function startListening(request) {
   ui.catchingUp.hidden = true;
   ui.audioBlocked.hidden = true;
   showNotice("");
+  fillOptions(ui.switchLanguage, allLanguages());
+  ui.switchLanguage.value = request.language;
+  ui.switchLanguage.disabled = false;
+  showPaused(session);
+  showSpeakerPaused(session, false);
   ui.listenLanguage.textContent = languageName(request.language);
   ui.listenLanguage.lang = request.language;
   ui.listenSession.textContent = request.sessionId;
@@ -277,7 +305,100 @@ function startListening(request) {
 function onConnectionState(session, state) {
   if (session !== listening || session.ended) return;
   if (state === "closed") return; // leaving or giving up sets its own status
-  setStatus(state);
+  session.state = state;
+  if (state !== "live") {
+    // An answer that was on its way is lost with the connection: settle locally.
+    if (session.switching !== null) cancelSwitch(session);
+    if (session.pausing !== null) applyPause(session, session.pausing);
+  } else if (session.paused) {
+    session.connection.send({ action: "pause" }); // a new connection starts unpaused
+  }
+  setStatus(state === "live" && session.paused ? "paused" : state);
+}
+
+// ---------------------------------------------------------------- listening controls
+
+function onSwitchLanguage() {
+  const session = listening;
+  const language = ui.switchLanguage.value;
+  if (!session || session.ended || language === session.language) return;
+  if (!session.connection.send({ action: "switchLanguage", targetLanguage: language })) {
+    ui.switchLanguage.value = session.language;
+    showNotice("Not connected right now. Try again in a moment.");
+    return;
+  }
+  session.switching = language;
+  ui.switchLanguage.disabled = true;
+}
+
+function applySwitch(session, language) {
+  session.switching = null;
+  session.language = language;
+  ui.switchLanguage.disabled = false;
+  ui.switchLanguage.value = language;
+  ui.listenLanguage.textContent = languageName(language);
+  ui.listenLanguage.lang = language;
+  document.body.dataset.language = language;
+  remember("language", language);
+  const link = new URL(location.href);
+  link.searchParams.set("targetLanguage", language);
+  history.replaceState(null, "", link);
+  const url = new URL(session.connection.url);
+  url.searchParams.set("targetLanguage", language); // a reconnect keeps the new language
+  session.connection.url = url.toString();
+  // Start from the next sentence in the new language; drop queued old-language audio.
+  session.order.liveEdge();
+  session.assembler = new PartAssembler();
+  session.queue.clear();
+  clearTimeout(session.gapTimer);
+  showNotice(`Now listening in ${languageName(language)}.`);
+}
+
+function cancelSwitch(session) {
+  session.switching = null;
+  ui.switchLanguage.disabled = false;
+  ui.switchLanguage.value = session.language;
+}
+
+function onPauseClick() {
+  const session = listening;
+  if (!session || session.ended || session.pausing !== null) return;
+  const want = !session.paused;
+  if (!session.connection.send({ action: want ? "pause" : "resume" })) {
+    applyPause(session, want); // offline: the next connection is told on open
+    return;
+  }
+  session.pausing = want;
+  ui.pause.disabled = true;
+}
+
+function applyPause(session, paused) {
+  session.pausing = null;
+  const was = session.paused;
+  session.paused = paused;
+  showPaused(session);
+  showNotice("");
+  if (paused && !was) {
+    if (session.current) markCaption(session.current.segment.sequence, "spoken");
+    stopPlayback(session);
+    ui.catchingUp.hidden = true;
+  }
+  if (!paused && was) session.order.liveEdge(); // continue from where the speaker is now
+  if (session.state === "live") setStatus(paused ? "paused" : "live");
+}
+
+function showPaused(session) {
+  ui.pause.disabled = false;
+  ui.pause.setAttribute("aria-pressed", String(session.paused));
+  ui.pause.textContent = session.paused ? "Resume" : "Pause";
+  ui.listenerPaused.hidden = !session.paused;
+  document.body.dataset.paused = String(session.paused);
+}
+
+function showSpeakerPaused(session, paused) {
+  session.speakerPaused = paused;
+  ui.speakerPaused.hidden = !paused;
+  document.body.dataset.speaker = paused ? "paused" : "talking";
 }
 
 /** After a failed or dropped connection: ask the server why, then retry or explain. */
@@ -366,13 +487,28 @@ function onMessage(session, message) {
   if (session !== listening) return;
   switch (message.type) {
     case "segment":
-      if (!session.ended) onSegment(session, message);
+      if (session.switching !== null && message.language === session.switching) {
+        applySwitch(session, session.switching); // the segment beat its ack here
+      }
+      if (session.speakerPaused) showSpeakerPaused(session, false); // they speak again
+      if (!session.ended && !session.paused) onSegment(session, message);
       break;
     case "sessionEnded":
-      if (!session.ended) showEnded(session, message.reason || "");
+      if (!session.ended) showEnded(session, endedReason(message.reason));
+      break;
+    case "sessionPaused":
+      showSpeakerPaused(session, true);
+      break;
+    case "sessionResumed":
+      showSpeakerPaused(session, false);
       break;
     case "ack":
-      if (message.action === "catchUp") {
+      if (message.action === "switchLanguage" && typeof message.targetLanguage === "string") {
+        if (message.targetLanguage !== session.language) applySwitch(session, message.targetLanguage);
+        else cancelSwitch(session);
+      } else if (message.action === "pause" || message.action === "resume") {
+        applyPause(session, message.action === "pause");
+      } else if (message.action === "catchUp") {
         const resent = Number(document.body.dataset.resent || 0);
         document.body.dataset.resent = String(resent + (Number(message.resent) || 0));
         session.order.waitUntil(0);
@@ -380,11 +516,32 @@ function onMessage(session, message) {
       }
       break;
     case "error":
-      showNotice(`The server said: ${message.message || message.code || "error"}`);
+      if (session.switching !== null) {
+        const wanted = session.switching;
+        cancelSwitch(session);
+        showNotice(
+          message.code === "UNSUPPORTED_LANGUAGE"
+            ? `This session cannot be heard in ${languageName(wanted)}. Still listening in ${languageName(session.language)}.`
+            : `Could not switch language: ${message.message || message.code || "error"}`,
+        );
+      } else if (session.pausing !== null) {
+        session.pausing = null;
+        showPaused(session);
+        showNotice(`The server said: ${message.message || message.code || "error"}`);
+      } else {
+        showNotice(`The server said: ${message.message || message.code || "error"}`);
+      }
       break;
     default:
       break; // pong and anything newer: nothing to show
   }
+}
+
+/** Why a session ended, in words (the sweeper's reasons are codes). */
+function endedReason(reason) {
+  if (reason === "idle") return "the speaker was silent for a long time";
+  if (reason === "maxDuration") return "it reached its maximum length";
+  return reason || "";
 }
 
 function onSegment(session, message) {
@@ -621,6 +778,8 @@ ui.resumeAudio.addEventListener("click", () => {
   });
 });
 ui.leave.addEventListener("click", leave);
+ui.switchLanguage.addEventListener("change", onSwitchLanguage);
+ui.pause.addEventListener("click", onPauseClick);
 ui.again.addEventListener("click", () => {
   if (listening) backToJoin(listening);
   setStatus("idle");
@@ -662,7 +821,7 @@ async function main() {
     setStatus("error");
     return;
   }
-  fillLanguages(config.languages, params.get("targetLanguage"));
+  fillLanguages(allLanguages(), params.get("targetLanguage"));
   document.body.dataset.ready = "true";
   (ui.sessionId.value ? ui.start : ui.sessionId).focus();
 }

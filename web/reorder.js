@@ -163,6 +163,18 @@ export class SegmentOrder {
     return Math.max(this.gapSince + this.gapTimeoutMs, this.waitUntilTime);
   }
 
+  /**
+   * Start again from whatever comes next (after a resume or a language switch): the
+   * next segment is released at once, whatever its sequence; anything already
+   * released stays a duplicate.
+   */
+  liveEdge() {
+    for (const sequence of this.held.keys()) this.#remember(sequence);
+    this.held.clear();
+    this.next = null;
+    this.gapSince = null;
+  }
+
   /** Hold gaps open until `time` (e.g. while a catch-up answer is on its way). */
   waitUntil(time) {
     this.waitUntilTime = time;

@@ -54,6 +54,18 @@ test("the same sequence is never released twice", () => {
   assert.deepEqual(all, [2, 3]);
 });
 
+test("liveEdge releases the next segment at once, whatever its sequence", () => {
+  const order = new SegmentOrder({ gapTimeoutMs: 3000 });
+  order.accept(seg(1), 0);
+  order.accept(seg(3), 10); // held behind the gap at 2
+  order.liveEdge(); // resumed (or switched language): start from what comes next
+  assert.equal(order.deadline(), null);
+  assert.deepEqual(seqs(order.accept(seg(7), 20).released), [7]);
+  assert.deepEqual(seqs(order.accept(seg(8), 30).released), [8]);
+  assert.equal(order.accept(seg(1), 40).duplicate, true); // released before: never again
+  assert.equal(order.accept(seg(3), 50).duplicate, true); // dropped at the live edge
+});
+
 test("a catch-up holds gaps open until its answer (waitUntil)", () => {
   const order = new SegmentOrder({ gapTimeoutMs: 3000 });
   order.accept(seg(1), 0);

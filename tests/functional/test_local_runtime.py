@@ -112,6 +112,7 @@ def runtime(pipeline: TinyPipeline, tmp_path_factory: pytest.TempPathFactory):
             "ConnectionHandler": pipeline.connection,
             "TranscriptProcessor": pipeline.processor,
             "Broadcaster": pipeline.broadcaster,
+            "SessionSweeper": lambda event, context: None,
         },
         idle_timeout_seconds=600,
     )
