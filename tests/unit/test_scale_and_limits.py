@@ -417,3 +417,24 @@ def test_a_sentence_too_long_for_polly_is_sent_as_text_only(flow: Pipeline) -> N
 
 def test_fake_throttle_is_a_transient_error() -> None:
     assert issubclass(Throttled, TransientError)
+
+
+# ---- a listener still connecting is not pruned ------------------------------------------
+
+
+def test_a_410_from_a_connection_still_connecting_does_not_prune_it(audience: Audience) -> None:
+    now = 1_000_000.0
+    audience.broadcaster.clock = lambda: now
+    for cid, connected_at in (("fresh", int(now) - 2), ("old", int(now) - 600)):
+        audience.connections.put(Connection(cid, SESSION, "es", connected_at))
+        audience.sessions.add_listener(SESSION, "es")
+        audience.sender.gone.add(cid)  # API Gateway answers 410 to both
+
+    result = audience.broadcaster.handle("SegmentReady", ready())
+
+    assert (result.skipped, result.gone) == (1, 1)
+    assert audience.connections.get("fresh") is not None  # its $connect is still running
+    assert audience.connections.get("old") is None  # really gone: pruned and counted out
+    session = audience.sessions.get(SESSION)
+    assert session is not None
+    assert session.language_counts["es"] == 1

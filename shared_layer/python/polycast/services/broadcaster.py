@@ -44,6 +44,10 @@ from polycast.ports import (
 logger = logging.getLogger(__name__)
 
 RETRY_DELAYS: tuple[float, ...] = (0.1, 0.2)
+# The $connect handler stores the connection before API Gateway completes the
+# upgrade; a post in between answers 410. Such a young connection is not pruned
+# (its $disconnect, or the TTL, cleans up if it really went away).
+CONNECTING_GRACE_SECONDS = 10.0
 Outcome = Literal["delivered", "gone", "failed", "skipped"]
 
 
@@ -150,6 +154,7 @@ class Broadcaster:
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         sleep: Callable[[float], None] = time.sleep,
         audience_slice_size: int = 2000,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.connections = connections
         self.sessions = sessions
@@ -163,6 +168,7 @@ class Broadcaster:
         self.retry_delays = retry_delays
         self.sleep = sleep
         self.audience_slice_size = audience_slice_size  # 0: never split
+        self.clock = clock
 
     # -- entry point -------------------------------------------------------------
 
@@ -358,6 +364,8 @@ class Broadcaster:
 
         def deliver_or_prune(connection: Connection) -> Outcome:
             outcome = self.deliver(connection, frames)
+            if outcome == "gone" and self._connecting(connection):
+                return "skipped"  # not upgraded yet: it will hear the next segment
             if outcome == "gone":
                 detail = self.prune(connection)
                 if detail is not None:
@@ -416,6 +424,9 @@ class Broadcaster:
                 if delay is None:
                     raise
                 self.sleep(delay)
+
+    def _connecting(self, connection: Connection) -> bool:
+        return self.clock() - connection.connected_at < CONNECTING_GRACE_SECONDS
 
     def prune(self, connection: Connection) -> dict[str, Any] | None:
         """Forget a connection API Gateway says is gone, and count it out once.
