@@ -245,15 +245,17 @@ def test_500_listeners_churning_while_a_talk_plays(scaled: RunningRuntime) -> No
             ):
                 break
             time.sleep(0.25)
-        assert int(item["listenerCount"]["N"]) == stay, item
-        assert {k: v for k, v in counts.items() if v} == want
         pages = ddb.get_paginator("query").paginate(
             TableName="polycast-connections",
             IndexName="sessionId-targetLanguage-index",
             KeyConditionExpression="sessionId = :s",
             ExpressionAttributeValues={":s": {"S": session}},
         )
-        assert sum(page["Count"] for page in pages) == stay
+        stored = sum(page["Count"] for page in pages)
+        why = f"{item}; {stored} connection items\n{scaled.log()}"
+        assert int(item["listenerCount"]["N"]) == stay, why
+        assert {k: v for k, v in counts.items() if v} == want, why
+        assert stored == stay, why
 
         # Every delivery to a closed connection was a handled 410 (pruned); none failed.
         lines = (scaled.state_dir / "events.jsonl").read_text().split()
