@@ -25,6 +25,8 @@ TABLE_WRITE = (
     "dynamodb:DeleteItem",
     "dynamodb:BatchWriteItem",
 )
+# A whole-table Scan, granted apart from reads: only the session sweeper needs it.
+TABLE_SCAN = ("dynamodb:Scan",)
 STREAM_READ = (
     "kinesis:DescribeStream",
     "kinesis:DescribeStreamSummary",
@@ -51,7 +53,7 @@ ALL_GRANTS: tuple[str, ...] = typing.get_args(Grant)
 def table_of(grant: str) -> str | None:
     """``"cachedTranslations:read"`` → ``"CachedTranslations"`` (the wiring's table id)."""
     prefix, _, verb = grant.partition(":")
-    if verb not in ("read", "write") or prefix in ("audio", "stream"):
+    if verb not in ("read", "write", "scan") or prefix in ("audio", "stream"):
         return None
     return prefix[0].upper() + prefix[1:]
 
@@ -59,7 +61,8 @@ def table_of(grant: str) -> str | None:
 def actions_of(grant: str) -> tuple[str, ...]:
     """Every IAM action a grant allows; the test's expectation and the policy agree on this."""
     if table_of(grant) is not None:
-        return TABLE_READ if grant.endswith(":read") else TABLE_WRITE
+        verb = grant.partition(":")[2]
+        return {"read": TABLE_READ, "write": TABLE_WRITE, "scan": TABLE_SCAN}[verb]
     try:
         return SERVICE_ACTIONS[grant]
     except KeyError:

@@ -139,3 +139,21 @@ def test_producer_policy_allows_only_put_records(synth: Any) -> None:
     assert _as_list(by_sid["EncryptTranscripts"]["Action"]) == ["kms:GenerateDataKey"]
     key_id = next(iter(synth.resources("PolycastState", "AWS::KMS::Key")))
     assert by_sid["EncryptTranscripts"]["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+def test_sweeper_only_scans_and_updates_sessions_and_puts_events(synth: Any) -> None:
+    statements = statements_of(synth, "SessionSweeper")
+    granted = actions(statements)
+    assert {a.split(":")[0] for a in granted} == {"logs", "xray", "dynamodb", "events"}
+    assert {"dynamodb:Scan", "dynamodb:UpdateItem", "events:PutEvents"} <= granted
+    for statement in statements:
+        if any(a.startswith("dynamodb:") for a in _as_list(statement["Action"])):
+            resource = json.dumps(statement["Resource"])
+            assert "PolycastState:SessionsTableArn" in resource
+            assert "index/" not in resource
+
+
+def test_only_the_sweeper_may_scan(synth: Any) -> None:
+    for spec in wiring.FUNCTIONS:
+        scans = "dynamodb:Scan" in actions(statements_of(synth, spec.logical_id))
+        assert scans == (spec is wiring.SESSION_SWEEPER), spec.logical_id

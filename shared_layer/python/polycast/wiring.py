@@ -116,6 +116,7 @@ TRANSCRIPT_STREAM_LOCAL_NAME = "polycast-transcripts"
 Grant = Literal[
     "sessions:read",
     "sessions:write",
+    "sessions:scan",
     "connections:read",
     "connections:write",
     "cachedTranslations:read",
@@ -256,7 +257,8 @@ SESSION_SWEEPER = Function(
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
     ),
-    grants=("sessions:read", "sessions:write", "bus:put"),
+    # Scan for stale sessions, a conditional UpdateItem to end each, SessionEnded.
+    grants=("sessions:scan", "sessions:write", "bus:put"),
     memory_mb=256,
     timeout_seconds=60,
     description="Every minute: end sessions idle past SESSION_IDLE_SECONDS or older than "
