@@ -165,18 +165,37 @@ def _rule_drift(pipeline: Template, spec: wiring.Rule) -> Iterator[str]:
             yield f"rule {spec.logical_id}: no target {spec.target_function.logical_id}"
 
 
+def _apis(pipeline: Template, protocol: str) -> list[str]:
+    """Logical ids of the ``WEBSOCKET`` or ``HTTP`` APIs."""
+    return [
+        logical_id
+        for logical_id, r in pipeline["Resources"].items()
+        if r["Type"] == "AWS::ApiGatewayV2::Api" and r["Properties"].get("ProtocolType") == protocol
+    ]
+
+
+def _routes_of(pipeline: Template, api_id: str) -> dict[str, dict[str, Any]]:
+    """An API's routes by route key."""
+    return {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in pipeline["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route" and _ref(r["Properties"].get("ApiId")) == api_id
+    }
+
+
+def _integration_of(route: Mapping[str, Any]) -> str:
+    """The logical id of the integration a route targets (``integrations/<id>``)."""
+    return next((p["Ref"] for p in route["Target"]["Fn::Join"][1] if isinstance(p, dict)), "?")
+
+
 def _route_drift(pipeline: Template, routes: tuple[wiring.Route, ...]) -> Iterator[str]:
     resources = pipeline["Resources"]
-    apis = [r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
-    if [a["Properties"].get("RouteSelectionExpression") for a in apis] != [
+    apis = _apis(pipeline, "WEBSOCKET")
+    if [resources[a]["Properties"].get("RouteSelectionExpression") for a in apis] != [
         wiring.ROUTE_SELECTION_EXPRESSION
     ]:
         yield "websocket: route selection expression != wiring"
-    found = {
-        r["Properties"]["RouteKey"]: r["Properties"]
-        for r in resources.values()
-        if r["Type"] == "AWS::ApiGatewayV2::Route"
-    }
+    found = _routes_of(pipeline, apis[0]) if len(apis) == 1 else {}
     if set(found) != {r.route_key for r in routes}:
         yield f"websocket: routes {sorted(found)} != {sorted(r.route_key for r in routes)}"
     functions = tagged(pipeline, "AWS::Lambda::Function")
@@ -185,9 +204,7 @@ def _route_drift(pipeline: Template, routes: tuple[wiring.Route, ...]) -> Iterat
         props = found.get(route.route_key)
         if props is None:
             continue
-        integration_id = next(
-            (p["Ref"] for p in props["Target"]["Fn::Join"][1] if isinstance(p, dict)), "?"
-        )
+        integration_id = _integration_of(props)
         integration_ids.append(integration_id)
         integration = resources.get(integration_id, {}).get("Properties", {})
         target = functions.get(route.function.logical_id, ("?", {}))[0]
@@ -198,7 +215,49 @@ def _route_drift(pipeline: Template, routes: tuple[wiring.Route, ...]) -> Iterat
         yield "websocket: routes share an integration (each needs its own invoke permission)"
 
 
-def drift(state: Template, pipeline: Template, wiring_: wiring.Wiring = wiring.WIRING) -> list[str]:
+def _session_check_drift(pipeline: Template, route: wiring.Route) -> Iterator[str]:
+    """The HTTP API: exactly the session-check route, integrating its function."""
+    apis = _apis(pipeline, "HTTP")
+    if len(apis) != 1:
+        yield f"session check: {len(apis)} HTTP APIs, wiring has 1"
+        return
+    found = _routes_of(pipeline, apis[0])
+    if set(found) != {route.route_key}:
+        yield f"session check: routes {sorted(found)} != [{route.route_key!r}]"
+        return
+    integration = pipeline["Resources"].get(_integration_of(found[route.route_key]), {})
+    target = tagged(pipeline, "AWS::Lambda::Function").get(route.function.logical_id, ("?", {}))[0]
+    if not _mentions(integration.get("Properties", {}).get("IntegrationUri"), target):
+        name = route.function.logical_id
+        yield f"session check: route {route.route_key} does not integrate {name}"
+
+
+def _schedule_drift(pipeline: Template, spec: wiring.Schedule) -> Iterator[str]:
+    """A rule on the default bus, with the wiring's expression, invoking its function."""
+    rules = tagged(pipeline, "AWS::Events::Rule")
+    where = f"schedule {spec.logical_id}"
+    if spec.logical_id not in rules:
+        yield f"{where}: not in the template"
+        return
+    props = rules[spec.logical_id][1]["Properties"]
+    if props.get("ScheduleExpression") != spec.expression:
+        yield f"{where}: expression {props.get('ScheduleExpression')!r} != {spec.expression!r}"
+    if "EventBusName" in props or "EventPattern" in props:
+        yield f"{where}: not a plain schedule on the default bus"
+    if props.get("State", "ENABLED") != "ENABLED":
+        yield f"{where}: state {props.get('State')}"
+    functions = tagged(pipeline, "AWS::Lambda::Function")
+    target = functions.get(spec.function.logical_id, ("?", {}))[0]
+    if [_ref(t.get("Arn")) for t in props.get("Targets", [])] != [target]:
+        yield f"{where}: targets are not exactly {spec.function.logical_id}"
+
+
+def drift(
+    state: Template,
+    pipeline: Template,
+    wiring_: wiring.Wiring = wiring.WIRING,
+    session_check: wiring.Route = wiring.SESSION_CHECK_ROUTE,
+) -> list[str]:
     """Every disagreement between the wiring and the two templates; empty when they agree."""
     found: list[str] = []
     for table in wiring_.tables:
@@ -208,7 +267,14 @@ def drift(state: Template, pipeline: Template, wiring_: wiring.Wiring = wiring.W
     found.extend(_source_drift(pipeline, wiring_.kinesis_source))
     for rule in wiring_.rules:
         found.extend(_rule_drift(pipeline, rule))
+    for schedule in wiring_.schedules:
+        found.extend(_schedule_drift(pipeline, schedule))
+    scheduled = {s.logical_id for s in wiring_.schedules}
+    for name, (_, rule) in tagged(pipeline, "AWS::Events::Rule").items():
+        if "ScheduleExpression" in rule["Properties"] and name not in scheduled:
+            found.append(f"schedule {name}: in the template, not in the wiring")
     found.extend(_route_drift(pipeline, wiring_.routes))
+    found.extend(_session_check_drift(pipeline, session_check))
     return found
 
 

@@ -5,7 +5,8 @@ beside them at deploy time: the page reads the WebSocket URL and the language li
 from it, exactly as it does from the local gateway's ``/config.json``. CloudFront
 reads the bucket through Origin Access Control, answers HTTPS only and adds security
 headers, including a Content-Security-Policy that narrows the page's own ``<meta>``
-policy to this deployment's WebSocket and audio hosts.
+policy to this deployment's WebSocket and audio hosts. ``/sessions/*`` goes to the
+session-check API (uncached), so the page's session check is same-origin.
 """
 
 from __future__ import annotations
@@ -46,19 +47,27 @@ WEB_EXCLUDES = [
 BROWSER_CACHE = Duration.minutes(5)
 
 
+# Where the distribution forwards the session check (``wiring.SESSION_CHECK_ROUTE``).
+SESSION_CHECK_PATTERN = "/sessions/*"
+
+
 def page_config(
-    *, websocket_url: str, languages: Sequence[str], source_language: str
+    *,
+    websocket_url: str,
+    languages: Sequence[str],
+    source_language: str,
+    session_check_url: str | None = None,
 ) -> dict[str, Any]:
     """The page's ``config.json`` (docs/listener-page.md).
 
-    ``sessionCheckUrl`` is null: a static deployment has no session-check endpoint, so
-    the page words refusals generically instead of asking one.
+    ``sessionCheckUrl`` is a template with ``{sessionId}`` (``web/session-check.js``);
+    null tells the page there is no check, so it words refusals generically.
     """
     return {
         "websocketUrl": websocket_url,
         "languages": list(languages),
         "sourceLanguage": source_language,
-        "sessionCheckUrl": None,
+        "sessionCheckUrl": session_check_url,
     }
 
 
@@ -99,7 +108,10 @@ class ListenerPage(Construct):
         websocket_origin: str,
         audio_origins: Sequence[str],
         log_retention: logs.RetentionDays,
+        session_check_domain: str | None = None,
     ) -> None:
+        """``session_check_domain``: the session-check API's host, served at
+        ``/sessions/*``; the deployed ``config.json`` then names that URL."""
         super().__init__(scope, construct_id)
         # Holds only what the deployment below puts there: emptied by it on delete.
         self.bucket = s3.Bucket(
@@ -143,6 +155,22 @@ class ListenerPage(Construct):
                 ),
             ),
         )
+        additional_behaviors: dict[str, cloudfront.BehaviorOptions] = {}
+        if session_check_domain is not None:
+            # Never cached (the answer changes as sessions start and end); the query
+            # string (targetLanguage, joinCode) goes to the API, the Host header not.
+            additional_behaviors[SESSION_CHECK_PATTERN] = cloudfront.BehaviorOptions(
+                origin=origins.HttpOrigin(
+                    session_check_domain,
+                    protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                ),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                response_headers_policy=self.headers,
+                compress=True,
+            )
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -156,10 +184,13 @@ class ListenerPage(Construct):
                 response_headers_policy=self.headers,
                 compress=True,
             ),
+            additional_behaviors=additional_behaviors or None,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,
         )
         self._acknowledge_distribution()
+        if session_check_domain is not None:
+            config = {**config, "sessionCheckUrl": self.session_check_url}
         self.deploy_logs = logs.LogGroup(
             self, "DeployLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
         )
@@ -191,6 +222,11 @@ class ListenerPage(Construct):
     def url(self) -> str:
         """``https://<id>.cloudfront.net/``: where listeners open the page."""
         return f"https://{self.distribution.distribution_domain_name}/"
+
+    @property
+    def session_check_url(self) -> str:
+        """``https://<id>.cloudfront.net/sessions/{sessionId}``: ``sessionCheckUrl``."""
+        return f"{self.url}{SESSION_CHECK_PATTERN[1:-1]}{{sessionId}}"
 
     def _acknowledge_distribution(self) -> None:
         acknowledge(

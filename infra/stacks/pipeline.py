@@ -15,12 +15,14 @@ from infra.constructs.functions import PipelineFunctions, service_of
 from infra.constructs.grants import GrantTargets
 from infra.constructs.listener_page import ListenerPage, page_config
 from infra.constructs.observability import NAMESPACE, Observability
+from infra.constructs.schedules import Schedules
+from infra.constructs.session_check_api import SessionCheckApi
 from infra.constructs.transcript_stream import TranscriptSource
 from infra.constructs.websocket_api import WebSocketApi
 from infra.options import REPO_ROOT, DeployOptions
 from infra.stacks.stateful import PipelineState
 from polycast.config import Settings
-from polycast.wiring import BROADCASTER, WIRING
+from polycast.wiring import BROADCASTER, SESSION_CHECK_ROUTE, WIRING
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
@@ -43,8 +45,8 @@ def retention_days(days: int) -> logs.RetentionDays:
 
 
 class PipelineStack(Stack):
-    """Functions, event source, bus and rules, WebSocket API, registry, alarms, analytics,
-    and the listener page."""
+    """Functions, event source, bus and rules, schedules, WebSocket API, session-check
+    API, registry, alarms, analytics, and the listener page."""
 
     def __init__(
         self,
@@ -96,6 +98,14 @@ class PipelineStack(Stack):
             bundle_layer=not options.skip_layer_bundling,
         )
         websocket.add_routes(WIRING.routes, functions.functions)
+        session_check = SessionCheckApi(
+            self,
+            "SessionCheck",
+            route=SESSION_CHECK_ROUTE,
+            functions=functions.functions,
+            log_retention=retention,
+        )
+        Schedules(self, "Schedules", schedules=WIRING.schedules, functions=functions.functions)
         source = TranscriptSource(
             self,
             "TranscriptSource",
@@ -141,6 +151,7 @@ class PipelineStack(Stack):
                 f"https://{audio_bucket}.s3.{self.region}.amazonaws.com",
             ],
             log_retention=retention,
+            session_check_domain=session_check.domain_name,
         )
 
         CfnOutput(self, "WebSocketUrl", value=websocket.url, description="Listeners connect here")
@@ -149,6 +160,12 @@ class PipelineStack(Stack):
             "ListenerPageUrl",
             value=page.url,
             description="The listener page: add ?sessionId=<id>&targetLanguage=<code>",
+        )
+        CfnOutput(
+            self,
+            "SessionCheckUrl",
+            value=page.session_check_url,
+            description="The listener page's session check (served by the page's distribution)",
         )
         CfnOutput(self, "ManagementEndpoint", value=websocket.callback_url)
         CfnOutput(self, "EventBusName", value=broadcasting.bus.event_bus_name)

@@ -142,7 +142,7 @@ def test_distribution_reads_the_bucket_through_origin_access_control(synth: Any)
         "SigningProtocol": "sigv4",
     }
     _, config = _distribution(synth)
-    (origin,) = config["Origins"]
+    (origin,) = [o for o in config["Origins"] if "S3OriginConfig" in o]
     assert origin["DomainName"] == {"Fn::GetAtt": [bucket_id, "RegionalDomainName"]}
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": [oac_id, "Id"]}
     assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
@@ -157,7 +157,35 @@ def test_distribution_serves_index_html_over_https_with_security_headers(synth: 
     assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
     assert behavior["AllowedMethods"] == ["GET", "HEAD"]
     assert behavior["ResponseHeadersPolicyId"] == {"Ref": headers_id}
-    assert "CacheBehaviors" not in config
+    assert [b["PathPattern"] for b in config["CacheBehaviors"]] == ["/sessions/*"]
+
+
+def _session_check_api_id(synth: Any) -> str:
+    (api_id,) = [
+        k
+        for k, v in synth.resources(PIPELINE, "AWS::ApiGatewayV2::Api").items()
+        if v["Properties"]["ProtocolType"] == "HTTP"
+    ]
+    return api_id
+
+
+def test_distribution_forwards_the_session_check_uncached_to_its_api(synth: Any) -> None:
+    """Same origin as the page: no CORS, no new CSP host, query string passed on."""
+    headers_id, _ = _only(synth.resources(PIPELINE, "AWS::CloudFront::ResponseHeadersPolicy"))
+    _, config = _distribution(synth)
+    (behavior,) = config["CacheBehaviors"]
+    origin = next(o for o in config["Origins"] if o["Id"] == behavior["TargetOriginId"])
+    parts = origin["DomainName"]["Fn::Join"][1]
+    assert parts[0] == {"Ref": _session_check_api_id(synth)}
+    assert parts[1] == ".execute-api."
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    # Managed policies: CachingDisabled, AllViewerExceptHostHeader (API Gateway needs its own
+    # Host header).
+    assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    assert behavior["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    assert behavior["ResponseHeadersPolicyId"] == {"Ref": headers_id}
 
 
 def test_security_headers(synth: Any) -> None:
@@ -177,7 +205,11 @@ def _header_csp(synth: Any) -> Any:
 
 
 def test_csp_lets_the_page_reach_this_websocket_api(synth: Any) -> None:
-    (api_id,) = synth.resources(PIPELINE, "AWS::ApiGatewayV2::Api")
+    (api_id,) = [
+        k
+        for k, v in synth.resources(PIPELINE, "AWS::ApiGatewayV2::Api").items()
+        if v["Properties"]["ProtocolType"] == "WEBSOCKET"
+    ]
     csp = _header_csp(synth)
     parts = csp["Fn::Join"][1]
     text = "".join(p if isinstance(p, str) else "<>" for p in parts)
@@ -237,7 +269,14 @@ def test_config_json_points_the_page_at_this_websocket_stage(synth: Any) -> None
     assert deployed_url == synth.pipeline["Outputs"]["WebSocketUrl"]["Value"]["Fn::Join"][1]
     assert config["languages"] == list(DEFAULT_LISTENER_LANGUAGES)
     assert config["sourceLanguage"] == "en"
-    assert config["sessionCheckUrl"] is None
+    distribution_id, _ = _distribution(synth)
+    check_url = _as_join(config["sessionCheckUrl"], markers)
+    assert check_url == [
+        "https://",
+        {"Fn::GetAtt": [distribution_id, "DomainName"]},
+        "/sessions/{sessionId}",
+    ]
+    assert synth.pipeline["Outputs"]["SessionCheckUrl"]["Value"]["Fn::Join"][1] == check_url
 
 
 def test_each_deploy_replaces_the_files_and_refreshes_cloudfront(synth: Any) -> None:

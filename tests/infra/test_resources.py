@@ -140,17 +140,71 @@ def test_broadcaster_rule_retries_then_dead_letters(synth: Any) -> None:
     (target,) = rules["BroadcastRule"][1]["Properties"]["Targets"]
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 300, "MaximumRetryAttempts": 3}
     assert "DeadLetterConfig" in target
-    invoke = props(synth.resources(PIPELINE, "AWS::Lambda::EventInvokeConfig"))
+    (invoke,) = [
+        c["Properties"]
+        for c in synth.resources(PIPELINE, "AWS::Lambda::EventInvokeConfig").values()
+        if _mentions(c["Properties"]["FunctionName"], _function_id(synth, "Broadcaster"))
+    ]
     assert (
         invoke["DestinationConfig"]["OnFailure"]["Destination"] == target["DeadLetterConfig"]["Arn"]
     )
 
 
+def _function_id(synth: Any, name: str) -> str:
+    return tagged(synth.pipeline, "AWS::Lambda::Function")[name][0]
+
+
+def _mentions(value: Any, logical_id: str) -> bool:
+    return f'"{logical_id}"' in json.dumps(value)
+
+
+@pytest.mark.parametrize("spec", wiring.SCHEDULES, ids=lambda s: s.logical_id)
+def test_each_schedule_invokes_its_function_on_the_default_bus(
+    synth: Any, spec: wiring.Schedule
+) -> None:
+    rule = tagged(synth.pipeline, "AWS::Events::Rule")[spec.logical_id][1]["Properties"]
+    assert rule["ScheduleExpression"] == spec.expression
+    assert "EventBusName" not in rule
+    function_id = _function_id(synth, spec.function.logical_id)
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    # The next pass is the retry: short retries, no queue of stale passes.
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 60
+    (invoke,) = [
+        c["Properties"]
+        for c in synth.resources(PIPELINE, "AWS::Lambda::EventInvokeConfig").values()
+        if _mentions(c["Properties"]["FunctionName"], function_id)
+    ]
+    assert invoke["MaximumRetryAttempts"] == 0
+    permissions = [
+        p["Properties"]
+        for p in synth.resources(PIPELINE, "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+        and _mentions(p["Properties"]["FunctionName"], function_id)
+    ]
+    rule_id = tagged(synth.pipeline, "AWS::Events::Rule")[spec.logical_id][0]
+    assert [p["SourceArn"] for p in permissions] == [{"Fn::GetAtt": [rule_id, "Arn"]}]
+
+
 # --- WebSocket API ----------------------------------------------------------------------
 
 
+def _stage(synth: Any, protocol: str) -> dict[str, Any]:
+    (api_id,) = [
+        k
+        for k, v in synth.resources(PIPELINE, "AWS::ApiGatewayV2::Api").items()
+        if v["Properties"]["ProtocolType"] == protocol
+    ]
+    (stage,) = [
+        s["Properties"]
+        for s in synth.resources(PIPELINE, "AWS::ApiGatewayV2::Stage").values()
+        if s["Properties"]["ApiId"] == {"Ref": api_id}
+    ]
+    return stage
+
+
 def test_stage_is_throttled_and_access_logged(synth: Any) -> None:
-    stage = props(synth.resources(PIPELINE, "AWS::ApiGatewayV2::Stage"))
+    stage = _stage(synth, "WEBSOCKET")
     assert stage["StageName"] == "live"
     assert stage["DefaultRouteSettings"] == {
         "ThrottlingBurstLimit": 1000,
@@ -170,6 +224,49 @@ def test_every_route_can_invoke_its_function(synth: Any) -> None:
     source_arns = json.dumps([p["SourceArn"] for p in permissions])
     for route in wiring.ROUTES:
         assert f"/*{route.route_key}" in source_arns, route.route_key
+
+
+# --- session-check HTTP API -------------------------------------------------------------
+
+
+def test_session_check_api_has_only_the_wirings_route_to_its_function(synth: Any) -> None:
+    routes = tagged(synth.pipeline, "AWS::ApiGatewayV2::Route")
+    route_key = wiring.SESSION_CHECK_ROUTE.route_key
+    _, route = routes[f"route:{route_key}"]
+    api_id = route["Properties"]["ApiId"]["Ref"]
+    api = synth.pipeline["Resources"][api_id]["Properties"]
+    assert api["ProtocolType"] == "HTTP"
+    # Served through the page's distribution (same origin): no CORS to get wrong.
+    assert "CorsConfiguration" not in api
+    on_api = [r for r in routes.values() if r[1]["Properties"]["ApiId"] == {"Ref": api_id}]
+    assert [r[1]["Properties"]["RouteKey"] for r in on_api] == [route_key]
+    integration_id = route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
+    integration = synth.pipeline["Resources"][integration_id]["Properties"]
+    assert integration["PayloadFormatVersion"] == "2.0"
+    function_id = _function_id(synth, wiring.SESSION_CHECK_ROUTE.function.logical_id)
+    assert _mentions(integration["IntegrationUri"], function_id)
+    permissions = [
+        p["Properties"]["SourceArn"]
+        for p in synth.resources(PIPELINE, "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
+    assert "/*/*/sessions/{sessionId}" in json.dumps(permissions)
+
+
+def test_session_check_stage_is_throttled_and_access_logged_without_join_codes(
+    synth: Any,
+) -> None:
+    stage = _stage(synth, "HTTP")
+    assert stage["StageName"] == "$default"
+    assert stage["AutoDeploy"] is True
+    throttle = stage["DefaultRouteSettings"]
+    assert throttle["ThrottlingRateLimit"] > 0
+    assert throttle["ThrottlingBurstLimit"] >= throttle["ThrottlingRateLimit"]
+    log_format = json.loads(stage["AccessLogSettings"]["Format"])
+    assert "requestId" in log_format
+    values = " ".join(log_format.values())
+    for leaky in ("path", "querystring", "sourceIp", "joinCode"):
+        assert leaky not in values, leaky
 
 
 # --- registry, alarms, dashboard, analytics, outputs ------------------------------------
@@ -213,11 +310,8 @@ def test_metric_dimensions_match_each_functions_service_name(synth: Any) -> None
         name: f["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
         for name, (_, f) in functions.items()
     }
-    assert services == {
-        "TranscriptProcessor": "transcript-processor",
-        "Broadcaster": "broadcaster",
-        "ConnectionHandler": "connections",
-    }
+    assert services == {f.logical_id: f.service_name for f in wiring.FUNCTIONS}
+    assert len(set(services.values())) == len(services), "service names must differ"
     dimensions = {
         a["Dimensions"][0]["Value"]
         for a in _alarms(synth).values()
@@ -233,6 +327,20 @@ def test_operational_alarms_cover_lag_queues_and_every_function(synth: Any) -> N
     assert metrics.count(("AWS/SQS", "ApproximateNumberOfMessagesVisible")) == 2
     for name in ("Errors", "Throttles"):
         assert metrics.count(("AWS/Lambda", name)) == len(wiring.FUNCTIONS)
+
+
+@pytest.mark.parametrize("spec", wiring.FUNCTIONS, ids=lambda f: f.logical_id)
+def test_each_functions_errors_alarm_watches_that_function(
+    synth: Any, spec: wiring.Function
+) -> None:
+    function_id = _function_id(synth, spec.logical_id)
+    watching = [
+        a
+        for a in _alarms(synth).values()
+        if a.get("MetricName") == "Errors"
+        and a["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+    ]
+    assert len(watching) == 1, spec.logical_id
 
 
 def test_every_alarm_notifies_the_encrypted_topic(synth: Any) -> None:

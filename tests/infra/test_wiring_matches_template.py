@@ -31,7 +31,10 @@ def test_every_wiring_entry_is_tagged_once(synth: Any) -> None:
     rules = tagged(synth.pipeline, "AWS::Events::Rule")
     assert set(tables) == {t.logical_id for t in wiring.WIRING.tables}
     assert set(functions) == {f.logical_id for f in wiring.WIRING.functions}
-    assert set(rules) == {r.logical_id for r in wiring.WIRING.rules}
+    assert set(rules) == {r.logical_id for r in (*wiring.WIRING.rules, *wiring.WIRING.schedules)}
+    routes = tagged(synth.pipeline, "AWS::ApiGatewayV2::Route")
+    expected = (*wiring.WIRING.routes, wiring.SESSION_CHECK_ROUTE)
+    assert set(routes) == {f"route:{r.route_key}" for r in expected}
 
 
 def _replace_function(w: wiring.Wiring, logical_id: str, **changes: object) -> wiring.Wiring:
@@ -40,6 +43,15 @@ def _replace_function(w: wiring.Wiring, logical_id: str, **changes: object) -> w
         for f in w.functions
     )
     return dataclasses.replace(w, functions=functions)
+
+
+def test_drift_is_reported_when_the_session_check_route_changes(synth: Any) -> None:
+    moved = wiring.Route("GET /session/{sessionId}")
+    found = drift(synth.state, synth.pipeline, session_check=moved)
+    assert any(m.startswith("session check: routes") for m in found), found
+    elsewhere = wiring.Route("GET /sessions/{sessionId}", function=wiring.BROADCASTER)
+    found = drift(synth.state, synth.pipeline, session_check=elsewhere)
+    assert any(m.startswith("session check: route GET") for m in found), found
 
 
 @pytest.mark.parametrize(
@@ -100,8 +112,32 @@ def _replace_function(w: wiring.Wiring, logical_id: str, **changes: object) -> w
             "rule AnalyticsRule: pattern",
         ),
         (
-            lambda w: dataclasses.replace(w, routes=(*w.routes, wiring.Route("pause"))),
+            lambda w: dataclasses.replace(w, routes=(*w.routes, wiring.Route("mute"))),
             "websocket: routes",
+        ),
+        (
+            lambda w: dataclasses.replace(
+                w,
+                schedules=(
+                    dataclasses.replace(
+                        wiring.SESSION_SWEEP_SCHEDULE, expression="rate(5 minutes)"
+                    ),
+                ),
+            ),
+            "schedule SessionSweepSchedule: expression",
+        ),
+        (
+            lambda w: dataclasses.replace(
+                w,
+                schedules=(
+                    dataclasses.replace(wiring.SESSION_SWEEP_SCHEDULE, function=wiring.BROADCASTER),
+                ),
+            ),
+            "schedule SessionSweepSchedule: targets",
+        ),
+        (
+            lambda w: dataclasses.replace(w, schedules=()),
+            "schedule SessionSweepSchedule: in the template, not in the wiring",
         ),
         (
             lambda w: dataclasses.replace(
