@@ -270,8 +270,8 @@ def drift(
     for schedule in wiring_.schedules:
         found.extend(_schedule_drift(pipeline, schedule))
     scheduled = {s.logical_id for s in wiring_.schedules}
-    for name, (_, rule) in tagged(pipeline, "AWS::Events::Rule").items():
-        if "ScheduleExpression" in rule["Properties"] and name not in scheduled:
+    for name, (_, resource) in tagged(pipeline, "AWS::Events::Rule").items():
+        if "ScheduleExpression" in resource["Properties"] and name not in scheduled:
             found.append(f"schedule {name}: in the template, not in the wiring")
     found.extend(_route_drift(pipeline, wiring_.routes))
     found.extend(_session_check_drift(pipeline, session_check))
