@@ -25,28 +25,20 @@ class _QuietRequestHandler(MotoRequestHandler):
 
 
 class _SerializedEvents:
-    """One EventBridge request at a time, and one DynamoDB request at a time.
+    """One EventBridge request at a time.
 
     moto's ``put_events`` iterates the bus's rules while ``put_rule`` or
     ``delete_rule`` (an ``events tail`` opening or closing its tap) may change
     them from another request thread: "OrderedDict mutated during iteration".
-    moto's DynamoDB ``UpdateItem`` reads, changes and writes an item without a
-    lock, so two concurrent ``ADD listenerCount`` lose one (500 listeners joining
-    at once left the count off by one or two); DynamoDB itself is atomic per item.
     """
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.lock = threading.Lock()
-        self.dynamodb_lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
-        if target.startswith("AWSEvents."):
+        if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("AWSEvents."):
             with self.lock:
-                return self.app(environ, start_response)
-        if target.startswith("DynamoDB_"):
-            with self.dynamodb_lock:
                 return self.app(environ, start_response)
         return self.app(environ, start_response)
 
