@@ -32,7 +32,6 @@ HERE = Path(__file__).resolve().parent
 OVERRIDES = {
     "reference_audio_audience": 3,  # three listeners of a language: audio by reference
     "audience_slice_size": 2,  # more than two: split across broadcaster invocations
-    "max_listeners_per_session": 0,  # no cap: the churn test connects 500
 }
 LONG = (
     "This is a long statement about the weather, the economy and the arts, which goes "
@@ -171,7 +170,9 @@ def test_a_crowded_language_gets_references_and_a_split_audience(scaled: Running
     assert sum(e["detail"]["delivered"] for e in slices) == 15  # 5 listeners x 3 segments
 
 
-def test_500_listeners_churning_while_a_talk_plays(scaled: RunningRuntime) -> None:
+def test_500_listeners_churning_while_a_talk_plays(runtime: RunningRuntime) -> None:
+    """On the default runtime (no tiny slices: 25 slices per segment is not the point here)."""
+    scaled = runtime
     session = "dusky-wren-603"
     start_session(scaled, session)
     languages = ("es", "fr", "ca")
@@ -182,13 +183,19 @@ def test_500_listeners_churning_while_a_talk_plays(scaled: RunningRuntime) -> No
     refused: list[int] = []
     received: dict[int, list[int]] = {}
 
+    # At most 16 upgrades or closes in flight: the embedded emulator is one Python
+    # process on two cores, and past a few hundred requests per second its answers
+    # exceed the SDK's timeouts, whose retries then double-apply counter updates.
+    gate = asyncio.Semaphore(16)
+
     async def listener(n: int) -> None:
-        await asyncio.sleep(rng.uniform(0, 8))  # arrivals spread over ~8 s
+        await asyncio.sleep(rng.uniform(0, 15))  # arrivals spread over ~15 s
         language = languages[n % len(languages)]
         try:
-            ws = await websockets.connect(
-                f"{url}/?sessionId={session}&targetLanguage={language}", open_timeout=60
-            )
+            async with gate:
+                ws = await websockets.connect(
+                    f"{url}/?sessionId={session}&targetLanguage={language}", open_timeout=60
+                )
         except websockets.exceptions.InvalidStatus as exc:
             refused.append(exc.response.status_code)
             return
@@ -204,14 +211,17 @@ def test_500_listeners_churning_while_a_talk_plays(scaled: RunningRuntime) -> No
         if n < stay:
             kept.append((ws, reader, language))
             return
-        await asyncio.sleep(rng.uniform(0.2, 4))
-        await ws.close()
+        await asyncio.sleep(rng.uniform(0.2, 3))
+        async with gate:
+            await ws.close()
         reader.cancel()
 
     async def talk() -> None:
         for sequence in range(1, 21):
-            put(scaled, session, [transcript(session, sequence, f"Point {sequence} matters.")])
-            await asyncio.sleep(0.5)
+            await asyncio.to_thread(
+                put, scaled, session, [transcript(session, sequence, f"Point {sequence}.")]
+            )
+            await asyncio.sleep(0.6)
 
     async def scenario() -> None:
         await asyncio.gather(talk(), *(listener(n) for n in range(total)))
