@@ -133,7 +133,9 @@ class TranscriptProcessor:
         publisher: EventPublisher,
         idempotency_store: Callable[[], BasePersistenceLayer],
         idempotency_ttl_seconds: int = 6 * 3600,
-        max_parallel_sessions: int = 16,
+        # A batch of 100 records can hold 100 sessions, and each waits on Translate and
+        # Polly, not on the CPU: 16 made a 20-session batch take two rounds.
+        max_parallel_sessions: int = 64,
         activity_every_seconds: int = 60,
         clock: Callable[[], float] = time.time,
     ) -> None:
