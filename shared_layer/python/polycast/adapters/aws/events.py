@@ -1,4 +1,4 @@
-"""EventPublisher on EventBridge (PutEvents, at most 10 entries per call).
+"""EventPublisher on EventBridge (PutEvents: at most 10 entries and 256 KB per call).
 
 PutEvents can accept a call and still refuse some entries (FailedEntryCount):
 those are retried, with a short backoff, and whatever is still refused is
@@ -22,6 +22,39 @@ if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
 MAX_ENTRIES_PER_CALL = 10
+# PutEvents refuses a request whose entries add up to more than 256 KB; SegmentReady
+# entries carry inline audio of up to INLINE_AUDIO_MAX_BYTES, so count bytes too.
+MAX_BYTES_PER_CALL = 256 * 1024
+
+
+def entry_size(entry: Mapping[str, Any]) -> int:
+    """An entry's size as EventBridge counts it (plus the bus name, to be safe)."""
+    size = 14  # the Time field, counted whether or not it is set
+    for key in ("Source", "DetailType", "Detail", "EventBusName"):
+        size += len(str(entry.get(key, "")).encode("utf-8"))
+    return size + sum(len(r.encode("utf-8")) for r in entry.get("Resources", ()))
+
+
+def batches(
+    entries: list[tuple[int, dict[str, Any]]],
+    *,
+    max_entries: int = MAX_ENTRIES_PER_CALL,
+    max_bytes: int = MAX_BYTES_PER_CALL,
+) -> list[list[tuple[int, dict[str, Any]]]]:
+    """Pack entries, in order, into PutEvents calls within both limits."""
+    out: list[list[tuple[int, dict[str, Any]]]] = []
+    current: list[tuple[int, dict[str, Any]]] = []
+    used = 0
+    for item in entries:
+        size = entry_size(item[1])
+        if current and (len(current) >= max_entries or used + size > max_bytes):
+            out.append(current)
+            current, used = [], 0
+        current.append(item)
+        used += size
+    if current:
+        out.append(current)
+    return out
 
 
 class EventBridgePublisher:
@@ -54,8 +87,8 @@ class EventBridgePublisher:
             for index, (detail_type, detail) in enumerate(events)
         ]
         result = PublishResult()
-        for start in range(0, len(entries), MAX_ENTRIES_PER_CALL):
-            self._put(entries[start : start + MAX_ENTRIES_PER_CALL], result)
+        for batch in batches(entries):
+            self._put(batch, result)
         return result
 
     def _put(self, pending: list[tuple[int, dict[str, Any]]], result: PublishResult) -> None:
