@@ -14,6 +14,7 @@ import base64
 import importlib.util
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from polycast.domain import events
 from polycast.domain.models import AudioRef, Connection, Segment
 from polycast.errors import ConnectionGone, PolycastError, TransientError
 from polycast.local.resources import LocalResources, create_resources, local_settings
+from polycast.services.broadcaster import CONNECTING_GRACE_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION = "golden-eagle-427"
@@ -191,6 +193,9 @@ def test_gone_listener_is_pruned_from_the_table_and_the_counts(pipeline: Pipelin
     pipeline.connect("stays", "es")
     pipeline.connect("left", "es")
     pipeline.sender.gone.add("left")
+    # Past the connecting grace: a 410 now means gone, not "upgrade still running".
+    later = time.time() + CONNECTING_GRACE_SECONDS + 1
+    pipeline.broadcaster.broadcaster().clock = lambda: later
 
     pipeline.put_events(("SegmentReady", events.segment_ready(segment(1))))
     (result,) = pipeline.deliver_broadcast_events()

@@ -19,7 +19,7 @@ from polycast.adapters.memory.sessions import MemorySessionStore
 from polycast.domain import events
 from polycast.domain.models import AudioRef, Connection, Segment
 from polycast.errors import BadRequest
-from polycast.services.broadcaster import AudienceSlice, Broadcaster
+from polycast.services.broadcaster import CONNECTING_GRACE_SECONDS, AudienceSlice, Broadcaster
 
 SESSION = "golden-eagle-427"
 
@@ -322,3 +322,47 @@ def test_audience_slices_together_reach_everyone_once(world: World) -> None:
     assert all(len(world.sender.messages(f"l-{n}")) == 1 for n in range(60))
     for detail in world.publisher.of_type("BroadcastCompleted"):
         schemas.validate_event("BroadcastCompleted", detail)
+
+
+def test_a_410_from_a_connection_still_connecting_skips_it_without_pruning(
+    world: World,
+) -> None:
+    """API Gateway answers 410 to a post during $connect; that listener is not gone."""
+    now = 1_000.0
+    world.connections.put(Connection("young", SESSION, "es", int(now) - 2))
+    world.sessions.add_listener(SESSION, "es")
+    world.sender.gone.add("young")
+
+    result = world.broadcaster(clock=lambda: now).broadcast_segment(segment(1, "es"))
+
+    assert (result.gone, result.skipped) == (0, 1)
+    assert world.connections.get("young") is not None
+    assert world.sessions.sessions[SESSION].language_counts["es"] == 1
+
+
+def test_a_410_past_the_grace_period_prunes(world: World) -> None:
+    now = 1_000.0
+    world.connections.put(Connection("old", SESSION, "es", int(now - CONNECTING_GRACE_SECONDS) - 1))
+    world.sessions.add_listener(SESSION, "es")
+    world.sender.gone.add("old")
+
+    result = world.broadcaster(clock=lambda: now).broadcast_segment(segment(1, "es"))
+
+    assert result.gone == 1
+    assert world.connections.get("old") is None
+    assert world.sessions.sessions[SESSION].listener_count == 0
+
+
+def test_a_zero_grace_prunes_even_a_young_connection(world: World) -> None:
+    """A gateway that holds posts until the upgrade completes needs no grace."""
+    now = 1_000.0
+    world.connections.put(Connection("young", SESSION, "es", int(now)))
+    world.sessions.add_listener(SESSION, "es")
+    world.sender.gone.add("young")
+
+    result = world.broadcaster(clock=lambda: now, prune_grace_seconds=0).broadcast_segment(
+        segment(1, "es")
+    )
+
+    assert result.gone == 1
+    assert world.connections.get("young") is None

@@ -116,6 +116,37 @@ class ConnectionStore(Protocol):
         ...
 
 
+class ListenerRegistry(Protocol):
+    """A listener's connection item and the session's counts, changed together.
+
+    Each change is ONE write covering both tables (a DynamoDB transaction), so a
+    retried request whose first attempt already applied cannot count twice: the
+    connection item's condition fails and nothing changes.
+    """
+
+    def admit(self, connection: Connection, *, max_listeners: int = 0) -> Session:
+        """Store the connection and count it in; the session afterwards.
+
+        Already stored (a retry of this admit): nothing changes. Raises SessionFull
+        (``max_listeners`` > 0 reached), SessionEnded or SessionNotFound.
+        """
+        ...
+
+    def remove(self, connection_id: str) -> tuple[Connection, Session | None] | None:
+        """Delete the connection and count it out (never below zero); None when it
+        was already gone ($disconnect and a 410 prune may race, requests retry)."""
+        ...
+
+    def switch(self, connection: Connection, new: str) -> Session | None:
+        """Move the connection and its count from ``connection.language`` to ``new``.
+
+        Already in ``new`` (a retry): nothing changes. None when the connection is
+        gone or a concurrent switch moved it elsewhere. Raises SessionEnded or
+        SessionNotFound.
+        """
+        ...
+
+
 class SegmentLog(Protocol):
     """Short per-(session, language) buffer: catch-up after reconnects, and dedupe."""
 

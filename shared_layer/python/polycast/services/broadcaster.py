@@ -36,17 +36,20 @@ from polycast.ports import (
     AudioStore,
     ConnectionStore,
     EventPublisher,
+    ListenerRegistry,
     SegmentLog,
     Sender,
     SessionStore,
 )
+from polycast.services.listeners import listener_registry
 
 logger = logging.getLogger(__name__)
 
 RETRY_DELAYS: tuple[float, ...] = (0.1, 0.2)
 # The $connect handler stores the connection before API Gateway completes the
 # upgrade; a post in between answers 410. Such a young connection is not pruned
-# (its $disconnect, or the TTL, cleans up if it really went away).
+# (its $disconnect, or the TTL, cleans up if it really went away). A gateway that
+# holds posts until the upgrade completes (the local one) may set 0.
 CONNECTING_GRACE_SECONDS = 10.0
 Outcome = Literal["delivered", "gone", "failed", "skipped"]
 
@@ -155,8 +158,12 @@ class Broadcaster:
         sleep: Callable[[float], None] = time.sleep,
         audience_slice_size: int = 2000,
         clock: Callable[[], float] = time.time,
+        listeners: ListenerRegistry | None = None,
+        prune_grace_seconds: float = CONNECTING_GRACE_SECONDS,
     ) -> None:
         self.connections = connections
+        self.listeners = listeners or listener_registry(connections, sessions)
+        self.prune_grace_seconds = prune_grace_seconds
         self.sessions = sessions
         self.segments = segments
         self.sender = sender
@@ -426,7 +433,7 @@ class Broadcaster:
                 self.sleep(delay)
 
     def _connecting(self, connection: Connection) -> bool:
-        return self.clock() - connection.connected_at < CONNECTING_GRACE_SECONDS
+        return self.clock() - connection.connected_at < self.prune_grace_seconds
 
     def prune(self, connection: Connection) -> dict[str, Any] | None:
         """Forget a connection API Gateway says is gone, and count it out once.
@@ -435,14 +442,14 @@ class Broadcaster:
         ``$disconnect`` handler, or an earlier 410, got there first).
         """
         try:
-            removed = self.connections.delete(connection.connection_id)
-            if removed is None:
-                return None
-            session = self.sessions.remove_listener(removed.session_id, removed.language)
+            outcome = self.listeners.remove(connection.connection_id)
         except PolycastError as exc:
             # The TTL sweeps the item; a later 410 retries the decrement.
             logger.warning("pruning a gone connection failed: %s", exc.code)
             return None
+        if outcome is None:
+            return None
+        removed, session = outcome
         return events.listener_left(
             removed.session_id,
             removed.language,

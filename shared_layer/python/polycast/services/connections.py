@@ -45,11 +45,13 @@ from polycast.ports import (
     AudioStore,
     ConnectionStore,
     EventPublisher,
+    ListenerRegistry,
     SegmentLog,
     Sender,
     SessionStore,
 )
 from polycast.services.broadcaster import encode_segment
+from polycast.services.listeners import listener_registry
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +97,13 @@ class ConnectionService:
         audio: AudioStore | None = None,
         max_listeners_per_session: int = 0,
         clock: Callable[[], float] = time.time,
+        listeners: ListenerRegistry | None = None,
     ) -> None:
         self.sessions = sessions
         self.connections = connections
+        # The connection item and the counts change together (one transaction on
+        # DynamoDB), so retried requests cannot count a listener twice.
+        self.listeners = listeners or listener_registry(connections, sessions)
         self.segments = segments
         self.sender = sender
         self.publisher = publisher
@@ -145,8 +151,9 @@ class ConnectionService:
     def connect(self, connection_id: str, params: Mapping[str, Any] | None) -> Connection:
         """Admit a listener or raise the PolycastError that explains the refusal.
 
-        The listener cap is checked again by the counting write itself, so two
-        connects racing for the last place cannot both get it.
+        The connection item and the counts are ONE write that also checks the
+        listener cap, so two connects racing for the last place cannot both get it,
+        and a retried write cannot count the listener twice.
         """
         session = self.admit(params)
         session_id = session.session_id
@@ -157,14 +164,7 @@ class ConnectionService:
             language=language,
             connected_at=int(self.clock()),
         )
-        self.connections.put(connection)
-        try:
-            counted = self.sessions.add_listener(
-                session_id, language, max_listeners=self.max_listeners_per_session
-            )
-        except Exception:
-            self.connections.delete(connection_id)
-            raise
+        counted = self.listeners.admit(connection, max_listeners=self.max_listeners_per_session)
         self._publish(
             "ListenerJoined",
             events.listener_joined(
@@ -189,10 +189,10 @@ class ConnectionService:
 
     def disconnect(self, connection_id: str, *, reason: str = "disconnected") -> Connection | None:
         """Forget the connection; a second call (or a 410 prune first) counts nothing."""
-        removed = self.connections.delete(connection_id)
-        if removed is None:
+        outcome = self.listeners.remove(connection_id)
+        if outcome is None:
             return None
-        session = self.sessions.remove_listener(removed.session_id, removed.language)
+        removed, session = outcome
         listener_count = session.listener_count if session else 0
         language_count = session.language_counts.get(removed.language, 0) if session else 0
         self._publish(
@@ -229,9 +229,8 @@ class ConnectionService:
     def switch_language(self, connection_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Move the listener to another language without reconnecting.
 
-        The connection item changes first (conditional on its old language, so of
-        two concurrent switches one wins), then ONE Sessions write moves the count;
-        if that write fails the connection goes back. The next segment of the new
+        The connection item (conditional on its old language, so of two concurrent
+        switches one wins) and the count move in ONE write. The next segment of the new
         language reaches the listener: the broadcaster looks listeners up per
         language when it fans out.
         """
@@ -247,13 +246,8 @@ class ConnectionService:
         self._check_language(language, session)
         old = connection.language
         if language != old:
-            if self.connections.move(connection_id, old=old, new=language) is None:
+            if self.listeners.switch(connection, language) is None:
                 raise BadRequest("the language changed meanwhile; send switchLanguage again")
-            try:
-                self.sessions.move_listener(connection.session_id, old, language)
-            except Exception:
-                self.connections.move(connection_id, old=language, new=old)
-                raise
             logger.info(
                 "listener switched language",
                 extra={"session_id": connection.session_id, "from": old, "to": language},

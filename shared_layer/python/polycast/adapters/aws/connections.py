@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from polycast import wiring
 from polycast.domain.models import Connection
 from polycast.errors import PolycastError, TransientError
+from polycast.ports import ListenerRegistry, SessionStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -81,6 +82,21 @@ class DynamoConnectionStore:
         self._table = table_name
         self._ttl = ttl_seconds
         self._page_size = page_size
+
+    def listener_registry(self, sessions: SessionStore) -> ListenerRegistry | None:
+        """The transactional registry over this table and ``sessions``' table, when
+        both are DynamoDB tables reached through one client."""
+        from polycast.adapters.aws.listeners import DynamoListenerRegistry
+        from polycast.adapters.aws.sessions import DynamoSessionStore
+
+        if not isinstance(sessions, DynamoSessionStore):
+            return None
+        return DynamoListenerRegistry(
+            self._ddb,
+            connections_table=self._table,
+            sessions_table=sessions.table_name,
+            ttl_seconds=self._ttl,
+        )
 
     def put(self, connection: Connection) -> None:
         start = connection.connected_at or int(time.time())

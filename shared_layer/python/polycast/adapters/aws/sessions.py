@@ -75,6 +75,10 @@ class DynamoSessionStore:
         self._table = table_name
         self._ttl = ttl_seconds
 
+    @property
+    def table_name(self) -> str:
+        return self._table
+
     def _key(self, session_id: str) -> dict[str, Any]:
         return {"sessionId": {"S": session_id}}
 
