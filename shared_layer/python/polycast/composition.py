@@ -120,6 +120,7 @@ def broadcaster_dependencies(settings: Settings) -> Broadcaster:
         max_concurrent=pool,
         segment_ttl_seconds=settings.segment_buffer_ttl_seconds,
         audience_slice_size=settings.audience_slice_size,
+        prune_grace_seconds=settings.prune_grace_seconds,
     )
 
 

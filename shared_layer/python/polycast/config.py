@@ -41,6 +41,10 @@ class Settings:
     max_cache_entries: int = 10000
     # Audio above this many bytes travels by S3 reference, not inline (claim check).
     inline_audio_max_bytes: int = 64 * 1024
+    # A 410 from a connection younger than this is not pruned: API Gateway answers 410
+    # to posts while $connect is still running. The local gateway holds such posts
+    # until the upgrade, so it runs with 0.
+    prune_grace_seconds: int = 10
     # An audience above this many listeners is split across broadcaster invocations.
     audience_slice_size: int = 2000
     # A language with at least this many listeners always gets audio by reference:
@@ -95,6 +99,7 @@ class Settings:
                 env, "INLINE_AUDIO_MAX_BYTES", defaults.inline_audio_max_bytes
             ),
             audience_slice_size=_int(env, "AUDIENCE_SLICE_SIZE", defaults.audience_slice_size),
+            prune_grace_seconds=_int(env, "PRUNE_GRACE_SECONDS", defaults.prune_grace_seconds),
             reference_audio_audience=_int(
                 env, "REFERENCE_AUDIO_AUDIENCE", defaults.reference_audio_audience
             ),
@@ -136,6 +141,7 @@ class Settings:
             "max_cache_entries": "MAX_CACHE_ENTRIES",
             "inline_audio_max_bytes": "INLINE_AUDIO_MAX_BYTES",
             "audience_slice_size": "AUDIENCE_SLICE_SIZE",
+            "prune_grace_seconds": "PRUNE_GRACE_SECONDS",
             "reference_audio_audience": "REFERENCE_AUDIO_AUDIENCE",
             "audio_url_base": "AUDIO_URL_BASE",
             "translate_tps": "TRANSLATE_TPS",

@@ -212,6 +212,7 @@ BROADCASTER = Function(
         "MAX_CONCURRENT_BROADCASTS",
         "AUDIENCE_SLICE_SIZE",
         "INLINE_AUDIO_MAX_BYTES",
+        "PRUNE_GRACE_SECONDS",
     ),
     grants=(
         "sessions:read",

@@ -67,6 +67,12 @@ class EmbeddedAws:
     def start(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
 
+        from polycast.local.moto_dynamodb import serialize_dynamodb_writes
+
+        # Real DynamoDB is atomic per item and per transaction; moto is not across
+        # threads, and the gateway runs connection handlers concurrently.
+        serialize_dynamodb_writes()
+
         with EmbeddedAws._live_lock:
             if EmbeddedAws._live == 0:
                 # The first server in the process starts from empty backends.

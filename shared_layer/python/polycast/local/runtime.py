@@ -213,6 +213,9 @@ class LocalRuntime:
             "translate_tps": 0,
             "polly_neural_tps": 0,
             "polly_standard_tps": 0,
+            # The gateway holds posts that arrive during $connect until the upgrade,
+            # so a 410 here always means gone.
+            "prune_grace_seconds": 0,
         }
         settings = local_settings(**{**local, **dict(self.settings_overrides)})
         self.settings = settings

@@ -176,6 +176,24 @@ class Broadcaster:
         self.sleep = sleep
         self.audience_slice_size = audience_slice_size  # 0: never split
         self.clock = clock
+        # One pool for the container's life: starting max_concurrent threads per
+        # segment costs more than the posts' own CPU on a busy machine.
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def _fan_out_pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self.max_concurrent, thread_name_prefix="fan-out"
+                )
+            return self._pool
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
 
     # -- entry point -------------------------------------------------------------
 
@@ -385,24 +403,20 @@ class Broadcaster:
                 result.count(future.result())
 
         pending: set[Future[Outcome]] = set()
-        with ThreadPoolExecutor(
-            max_workers=self.max_concurrent, thread_name_prefix="fan-out"
-        ) as pool:
-            for connection in _flatten(audience):
-                if audience_slice is not None and not audience_slice.includes(
-                    connection.connection_id
-                ):
-                    continue
-                if connection.paused and not paused_too:
-                    result.count("skipped")
-                    continue
-                if len(pending) >= 2 * self.max_concurrent:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        tally(future)
-                pending.add(pool.submit(deliver_or_prune, connection))
-            for future in wait(pending).done:
-                tally(future)
+        pool = self._fan_out_pool()
+        for connection in _flatten(audience):
+            if audience_slice is not None and not audience_slice.includes(connection.connection_id):
+                continue
+            if connection.paused and not paused_too:
+                result.count("skipped")
+                continue
+            if len(pending) >= 2 * self.max_concurrent:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    tally(future)
+            pending.add(pool.submit(deliver_or_prune, connection))
+        for future in wait(pending).done:
+            tally(future)
         if left:
             self._publish("ListenerLeft", left)
         return result
