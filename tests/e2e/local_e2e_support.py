@@ -15,12 +15,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+from polycast import schemas
 from polycast.cli.listen import ConnectRefused, Listener, listen
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,26 +71,42 @@ class RunningRuntime:
             return ""
 
 
-def start_runtime(workdir: Path, timeout: float = 90) -> RunningRuntime:
-    """``polycast local`` on free ports; waits for local.json; fails loudly if it cannot."""
+def start_runtime(
+    workdir: Path, timeout: float = 90, overrides: Mapping[str, Any] | None = None
+) -> RunningRuntime:
+    """``polycast local`` on free ports; waits for local.json; fails loudly if it cannot.
+
+    ``overrides`` (Settings fields) start it through ``settings_runtime.py`` instead,
+    for tests that need small thresholds (idle time, slice size, listener cap).
+    """
     state_dir = workdir / ".polycast"
     log_path = workdir / "runtime.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONUNBUFFERED"] = "1"
-    command = [
-        sys.executable,
-        "-m",
-        "polycast.cli.main",
-        "local",
-        "--aws-port",
-        str(free_port()),
-        "--ws-port",
-        str(free_port()),
-        "--state-dir",
-        str(state_dir),
-        "--log-level",
-        "WARNING",
-    ]
+    if overrides is not None:
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "settings_runtime.py"),
+            str(free_port()),
+            str(free_port()),
+            str(state_dir),
+            json.dumps(dict(overrides)),
+        ]
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "polycast.cli.main",
+            "local",
+            "--aws-port",
+            str(free_port()),
+            "--ws-port",
+            str(free_port()),
+            "--state-dir",
+            str(state_dir),
+            "--log-level",
+            "WARNING",
+        ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env
@@ -112,7 +130,7 @@ def start_runtime(workdir: Path, timeout: float = 90) -> RunningRuntime:
     raise RuntimeError(f"polycast local did not become ready:\n{log_path.read_text()}")
 
 
-def stop_runtime(runtime: RunningRuntime, timeout: float = 30) -> int:
+def stop_runtime(runtime: RunningRuntime, timeout: float = 90) -> int:
     """SIGTERM, as a user's Ctrl-C would; returns the exit code."""
     runtime.process.send_signal(signal.SIGTERM)
     try:
@@ -197,3 +215,20 @@ async def open_listener(
             if exc.code != "SESSION_NOT_FOUND" or time.monotonic() > deadline:
                 raise
         await asyncio.sleep(0.2)
+
+
+def logged_events(runtime: RunningRuntime, session_id: str) -> list[dict[str, Any]]:
+    """The runtime's analytics log (text-free events) for one session, each validated
+    against its schema. The runtime may be appending the last line right now."""
+    path = runtime.state_dir / "events.jsonl"
+    lines = path.read_text().splitlines() if path.is_file() else []
+    if lines and not lines[-1].endswith("}"):
+        lines.pop()
+    out = []
+    for line in lines:
+        event = json.loads(line)
+        if event.get("detail", {}).get("sessionId") != session_id:
+            continue
+        schemas.validate_event(event["detail-type"], event["detail"])
+        out.append(event)
+    return out

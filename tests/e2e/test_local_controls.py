@@ -8,27 +8,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
-from local_e2e_support import RunningRuntime, free_port, put, start_session, stop_runtime
+from local_e2e_support import (
+    RunningRuntime,
+    logged_events,
+    put,
+    start_runtime,
+    start_session,
+    stop_runtime,
+)
 
 from polycast import schemas
 from polycast.cli.main import main
 
 pytestmark = pytest.mark.e2e
 
-HERE = Path(__file__).resolve().parent
 IDLE_SECONDS = 10
 MAX_LISTENERS = 3
 # A short idle time so the idle end is quick to see (the local sweeper runs every 2 s);
@@ -40,43 +42,11 @@ OVERRIDES = {
 WAIT = 60.0
 
 
-def start_with_settings(workdir: Path, timeout: float = 90) -> RunningRuntime:
-    state_dir = workdir / ".polycast"
-    log_path = workdir / "runtime.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    command = [
-        sys.executable,
-        str(HERE / "settings_runtime.py"),
-        str(free_port()),
-        str(free_port()),
-        str(state_dir),
-        json.dumps(OVERRIDES),
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env
-        )
-    path = state_dir / "local.json"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"runtime exited with {process.returncode}:\n{log_path.read_text()}")
-        if path.is_file():
-            try:
-                state = json.loads(path.read_text())
-            except ValueError:
-                state = None
-            if state:
-                return RunningRuntime(process, state_dir, log_path, state)
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"runtime did not become ready:\n{log_path.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def controls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
-    running = start_with_settings(tmp_path_factory.mktemp("polycast-controls"))
+    running = start_runtime(
+        overrides=OVERRIDES, workdir=tmp_path_factory.mktemp("polycast-controls")
+    )
     try:
         yield running
     finally:
@@ -184,19 +154,6 @@ def counts(runtime: RunningRuntime, session_id: str) -> tuple[int, dict[str, int
         lang: int(v["N"]) for lang, v in (item.get("languageCounts", {}).get("M") or {}).items()
     }
     return int(item["listenerCount"]["N"]), {k: v for k, v in per_language.items() if v}
-
-
-def logged_events(runtime: RunningRuntime, session_id: str) -> list[dict[str, Any]]:
-    """The analytics log (text-free events), every one validated against its schema."""
-    path = runtime.state_dir / "events.jsonl"
-    out = []
-    for line in path.read_text().splitlines() if path.is_file() else []:
-        event = json.loads(line)
-        if event.get("detail", {}).get("sessionId") != session_id:
-            continue
-        schemas.validate_event(event["detail-type"], event["detail"])
-        out.append(event)
-    return out
 
 
 async def until(check: Callable[[], bool], timeout: float = WAIT) -> None:

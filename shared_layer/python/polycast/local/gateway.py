@@ -207,9 +207,17 @@ class WebSocketGateway:
         self._thread = None
 
     async def _shutdown(self) -> None:
-        for connection in list(self.connections.values()):
-            if connection.ws is not None and not connection.ws.closed:
-                await connection.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server stopping")
+        # All at once, and not waiting long for clients that never answer the close
+        # frame: one by one, each could take aiohttp's 10 s close timeout.
+        closing = [
+            asyncio.ensure_future(
+                connection.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server stopping")
+            )
+            for connection in list(self.connections.values())
+            if connection.ws is not None and not connection.ws.closed
+        ]
+        if closing:
+            await asyncio.wait(closing, timeout=3)
         if self._runner is not None:
             await self._runner.cleanup()
 
