@@ -46,12 +46,27 @@ def documented_rows() -> dict[str, str]:
     return rows
 
 
+# Columns of the table that do not depend on how threads interleave: fault, rate,
+# where, segments sent, lost, and what a client hears twice or out of order. The
+# delivered / recorded-failed split and the server-side counts vary by a few
+# segments between runs at high fault rates.
+STABLE_COLUMNS = (0, 1, 2, 3, 6)
+
+
+def stable(row: str) -> list[str]:
+    cells = [c.strip() for c in row.strip().strip("|").split("|")]
+    heard = [cells[7].split("/")[-1].strip(), cells[8].split("/")[-1].strip()]
+    return [cells[i] for i in STABLE_COLUMNS] + heard
+
+
 @pytest.mark.parametrize("scenario", table_scenarios(), ids=lambda s: f"{s.fault}-{s.rate:.0%}")
 def test_every_segment_is_delivered_or_recorded_failed(scenario: Scenario) -> None:
     harness, tally = run(scenario)
     check(tally)
     row = markdown_table([tally]).splitlines()[-1]
-    assert documented_rows().get(f"{scenario.fault} {scenario.rate:.0%}") == row, (
+    documented = documented_rows().get(f"{scenario.fault} {scenario.rate:.0%}")
+    assert documented is not None, "docs/reliability.md has no row for this scenario"
+    assert stable(documented) == stable(row), (
         "docs/reliability.md is out of date: regenerate its table with `polycast reliability`"
     )
     if scenario.rate:
