@@ -131,17 +131,29 @@ class DynamoSessionStore:
         return True
 
     def end(self, session_id: str, *, reason: str) -> bool:
+        return self._end(session_id, reason, "#status <> :ended", {}, "end session")
+
+    def _end(
+        self,
+        session_id: str,
+        reason: str,
+        condition: str,
+        values: dict[str, Any],
+        action: str,
+    ) -> bool:
+        """Mark ended if ``condition`` holds; False when it did not (or no such session)."""
         now = int(time.time())
         try:
             self._call(
-                "end session",
+                action,
                 self._ddb.update_item,
                 Key=self._key(session_id),
                 UpdateExpression="SET #status = :ended, endedAt = :now, endReason = :reason, "
                 "expiresAt = :expires",
-                ConditionExpression="attribute_exists(sessionId) AND #status <> :ended",
+                ConditionExpression=f"attribute_exists(sessionId) AND {condition}",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
+                    **values,
                     ":ended": {"S": "ended"},
                     ":now": {"N": str(now)},
                     ":reason": {"S": reason[:256]},
@@ -354,26 +366,10 @@ class DynamoSessionStore:
     def end_stale(
         self, session_id: str, *, reason: str, idle_before: int, started_before: int
     ) -> bool:
-        now = int(time.time())
-        try:
-            self._call(
-                "end stale session",
-                self._ddb.update_item,
-                Key=self._key(session_id),
-                UpdateExpression="SET #status = :ended, endedAt = :now, endReason = :reason, "
-                "expiresAt = :expires",
-                ConditionExpression=f"attribute_exists(sessionId) AND {self._STALE}",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    **self._stale_values(idle_before, started_before),
-                    ":ended": {"S": "ended"},
-                    ":now": {"N": str(now)},
-                    ":reason": {"S": reason[:256]},
-                    ":expires": {"N": str(now + ENDED_TTL_SECONDS)},
-                },
-            )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
+        return self._end(
+            session_id,
+            reason,
+            self._STALE,
+            self._stale_values(idle_before, started_before),
+            "end stale session",
+        )
