@@ -22,9 +22,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from polycast.adapters.aws.connections import CONNECTION_TTL_SECONDS, _from_item, _to_item
 from polycast.adapters.aws.connections import dynamodb_error as _dynamodb_error
-from polycast.adapters.aws.sessions import session_from_item
+from polycast.adapters.aws.sessions import refusal, session_from_item
 from polycast.domain.models import Connection, Session
-from polycast.errors import SessionEnded, SessionFull, SessionNotFound, TransientError
+from polycast.errors import SessionFull, TransientError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -287,8 +287,8 @@ class DynamoListenerRegistry:
 
     def _session_or_raise(self, session_id: str) -> Session:
         session = self._session(session_id)
-        if session is None:
-            raise SessionNotFound(f"no session {session_id}")
-        if session.status == "ended":
-            raise SessionEnded(f"session {session_id} has ended")
+        refused = refusal(session_id, session)
+        if refused is not None:
+            raise refused
+        assert session is not None  # refusal() covers the absent session
         return session

@@ -28,7 +28,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from polycast.adapters.aws.connections import dynamodb_error
 from polycast.domain.models import Session
-from polycast.errors import SessionEnded, SessionFull, SessionNotFound, TransientError
+from polycast.errors import (
+    PolycastError,
+    SessionEnded,
+    SessionFull,
+    SessionNotFound,
+    TransientError,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -40,6 +46,18 @@ ENDED_TTL_SECONDS = 24 * 3600
 
 def _conditional_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def refusal(session_id: str, session: Session | None) -> PolycastError | None:
+    """Why a write conditioned on an active session was refused: absent or ended.
+
+    None when the session is active (the refusal had another cause, e.g. the cap).
+    """
+    if session is None:
+        return SessionNotFound(f"no session {session_id}")
+    if session.status == "ended":
+        return SessionEnded(f"session {session_id} has ended")
+    return None
 
 
 def session_from_item(item: dict[str, Any]) -> Session:
@@ -210,12 +228,9 @@ class DynamoSessionStore:
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
-            current = self.get(session_id)
-            if current is None:
-                raise SessionNotFound(f"no session {session_id}") from exc
-            if current.status == "ended":
-                raise SessionEnded(f"session {session_id} has ended") from exc
-            raise SessionFull(f"session {session_id} is full ({max_listeners} listeners)") from exc
+            raise refusal(session_id, self.get(session_id)) or SessionFull(
+                f"session {session_id} is full ({max_listeners} listeners)"
+            ) from exc
         return session_from_item(out["Attributes"])
 
     def remove_listener(self, session_id: str, language: str) -> Session | None:
@@ -262,11 +277,9 @@ class DynamoSessionStore:
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
-            current = self.get(session_id)
-            if current is None:
-                raise SessionNotFound(f"no session {session_id}") from exc
-            if current.status == "ended":
-                raise SessionEnded(f"session {session_id} has ended") from exc
+            refused = refusal(session_id, self.get(session_id))
+            if refused is not None:
+                raise refused from exc
         try:
             out = self._call(
                 "move listener",
@@ -307,9 +320,9 @@ class DynamoSessionStore:
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
-            if self.get(session_id) is None:
-                raise SessionNotFound(f"no session {session_id}") from exc
-            raise SessionEnded(f"session {session_id} has ended") from exc
+            raise refusal(session_id, self.get(session_id)) or SessionEnded(
+                f"session {session_id} has ended"
+            ) from exc
         before = out.get("Attributes", {}).get("paused", {}).get("BOOL", False)
         return bool(before) != paused
 
