@@ -11,7 +11,6 @@ API Gateway's ``@connections`` API.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import threading
 import time
@@ -28,7 +27,7 @@ import pytest
 from botocore.config import Config
 from moto import mock_aws
 
-from polycast import schemas
+from polycast import schemas, wiring
 from polycast.adapters.aws.connections import DynamoConnectionStore
 from polycast.adapters.aws.segments import DynamoSegmentLog
 from polycast.adapters.aws.sender import ApiGatewaySender
@@ -38,22 +37,12 @@ from polycast.config import Settings
 from polycast.domain import events
 from polycast.domain.models import AudioRef, Connection, Segment
 from polycast.errors import ConnectionGone, PolycastError, TransientError
+from polycast.local.functions import load_module
 from polycast.local.resources import LocalResources, create_resources, local_settings
 from polycast.services.broadcaster import CONNECTING_GRACE_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION = "golden-eagle-427"
-
-
-def load_handler(code_dir: str) -> ModuleType:
-    """Import a handler file under a fresh name: a fresh Lambda container."""
-    path = ROOT / code_dir / "handler.py"
-    spec = importlib.util.spec_from_file_location(f"fn_{uuid.uuid4().hex[:8]}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -154,8 +143,8 @@ def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
         monkeypatch.setenv(name, value)
     with mock_aws():
         resources = create_resources(settings)
-        broadcaster = load_handler("stream_processors/broadcaster")
-        connections = load_handler("stream_processors/connections")
+        broadcaster = load_module(wiring.BROADCASTER)
+        connections = load_module(wiring.CONNECTION_HANDLER)
         sender = RecordingSender()
         broadcaster.broadcaster().sender = sender
         broadcaster.broadcaster().sleep = lambda _s: None

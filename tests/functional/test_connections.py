@@ -7,7 +7,6 @@ listeners go through the hand-written RecordingSender (moto has no GoneException
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
 from collections.abc import Iterator
@@ -21,11 +20,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from polycast import schemas
+from polycast import schemas, wiring
 from polycast.adapters.memory.sender import RecordingSender
 from polycast.config import Settings
 from polycast.domain import events
 from polycast.domain.models import Segment
+from polycast.local.functions import load_module
 from polycast.local.resources import LocalResources, create_resources, local_settings
 from polycast.services.connections import hash_join_code
 
@@ -33,17 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SESSION = "golden-eagle-427"
 PRIVATE = "quiet-owl-101"
 ENDED = "old-news-100"
-
-
-def load_handler(code_dir: str) -> ModuleType:
-    """Import a handler file under a fresh name: a fresh Lambda container."""
-    path = ROOT / code_dir / "handler.py"
-    spec = importlib.util.spec_from_file_location(f"fn_{uuid.uuid4().hex[:8]}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -147,7 +136,7 @@ def running_gateway() -> Iterator[Gateway]:
             monkeypatch.setenv(name, value)
         with mock_aws():
             resources = create_resources(settings)
-            handler = load_handler("stream_processors/connections")
+            handler = load_module(wiring.CONNECTION_HANDLER)
             sender = RecordingSender()
             service = handler.service()
             service.sender = sender
@@ -333,7 +322,7 @@ def test_catch_up_errors_reach_the_listener_as_error_messages(
 def test_catch_up_serves_what_the_broadcaster_recorded(gateway: Gateway) -> None:
     """The broadcaster's SegmentLog is the catch-up buffer: same table, same payload."""
     gateway.connect("c1", sessionId=SESSION, targetLanguage="es")
-    broadcaster = load_handler("stream_processors/broadcaster")
+    broadcaster = load_module(wiring.BROADCASTER)
     broadcaster.broadcaster().sender = RecordingSender()
     for n in (1, 2, 3):
         segment = Segment(SESSION, n, "es", "en", f"texto {n}", f"text {n}", None)

@@ -11,9 +11,7 @@ PutEvents, Powertools idempotency on DynamoDB).
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ from polycast.cli.events import EventTap
 from polycast.composition import processor_dependencies
 from polycast.config import Settings
 from polycast.errors import SessionEnded, SessionNotFound, Throttled
-from polycast.local.functions import new_context
+from polycast.local.functions import load_module, new_context
 from polycast.local.resources import LocalResources, create_resources, local_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,17 +61,6 @@ class ScriptedTranslator(FakeTranslator):
         if self.failing and "FAIL" in text:
             raise Throttled("throttled")
         return super().translate(text, source=source, target=target)
-
-
-def load_handler() -> ModuleType:
-    """Import the handler file under a fresh name: a fresh Lambda container."""
-    path = ROOT / wiring.TRANSCRIPT_PROCESSOR.code_dir / "handler.py"
-    spec = importlib.util.spec_from_file_location(f"fn_{uuid.uuid4().hex[:8]}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -143,7 +130,7 @@ def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
         deps = processor_dependencies(
             settings, translator=translator, synthesizer=synthesizer, max_language_workers=8
         )
-        handler = load_handler()
+        handler = load_module(wiring.TRANSCRIPT_PROCESSOR)
         handler.use_dependencies(deps)
         sessions = DynamoSessionStore(
             boto3.client("dynamodb", region_name="us-east-1"), settings.sessions_table
