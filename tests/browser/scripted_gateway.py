@@ -2,7 +2,7 @@
 cannot produce on demand: out-of-order and duplicate delivery, audio in parts, a gap
 that never fills, a backlog, join codes, and a deployment without the session check.
 
-It speaks the same contract as ``polycast.local.gateway``: the page at ``/``,
+It speaks the same contract as ``polycast_kit.local.gateway``: the page at ``/``,
 ``/config.json``, ``GET /sessions/{id}`` (the proposed session check), the WebSocket
 upgrade at ``/`` refused with a status and a ``{"code","message"}`` body, the
 ``ping`` and ``catchUp`` actions, and ``DELETE /@connections/{id}``.

@@ -16,7 +16,7 @@ from test_listener_page import (
 )
 from websockets.sync.client import connect
 
-from polycast.local.runtime import LocalRuntime
+from polycast_kit.local.runtime import LocalRuntime
 
 __all__ = ["runtime"]  # the module-scoped runtime fixture, shared with this module
 pytestmark = pytest.mark.browser

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from websockets.sync.client import connect
 
-from polycast.local.runtime import LocalRuntime
+from polycast_kit.local.runtime import LocalRuntime
 
 pytestmark = pytest.mark.browser
 

@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 
 from polycast import schemas
-from polycast.cli.listen import ConnectRefused, Listener, listen
+from polycast_kit.cli.listen import ConnectRefused, Listener, listen
 
 REPO = Path(__file__).resolve().parents[2]
 TALK = REPO / "samples" / "talk.jsonl"
@@ -96,7 +96,7 @@ def start_runtime(
         command = [
             sys.executable,
             "-m",
-            "polycast.cli.main",
+            "polycast_kit.cli.main",
             "local",
             "--aws-port",
             str(free_port()),

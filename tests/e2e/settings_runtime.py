@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from polycast.local.runtime import LocalRuntime
+from polycast_kit.local.runtime import LocalRuntime
 
 
 def main(argv: list[str]) -> int:

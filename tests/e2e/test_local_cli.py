@@ -28,7 +28,7 @@ def test_demo_streams_a_talk_to_a_listener_and_stops_cleanly(tmp_path: Path) -> 
     command = [
         sys.executable,
         "-m",
-        "polycast.cli.main",
+        "polycast_kit.cli.main",
         "demo",
         "--once",
         "--talk",
@@ -83,7 +83,7 @@ def test_events_tail_prints_the_pipelines_events(runtime: RunningRuntime) -> Non
     command = [
         sys.executable,
         "-m",
-        "polycast.cli.main",
+        "polycast_kit.cli.main",
         "events",
         "tail",
         "--timeout",
@@ -115,8 +115,8 @@ def test_events_tail_prints_the_pipelines_events(runtime: RunningRuntime) -> Non
 
 
 def test_measure_reports_latency_and_engine_time(runtime: RunningRuntime) -> None:
-    from polycast.local.measure import measure_local_latency
-    from polycast.local.runtime import RuntimeEndpoints
+    from polycast_kit.local.measure import measure_local_latency
+    from polycast_kit.local.runtime import RuntimeEndpoints
 
     result = measure_local_latency(
         languages=("es", "ca"),

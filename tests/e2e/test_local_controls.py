@@ -27,7 +27,7 @@ from local_e2e_support import (
 )
 
 from polycast import schemas
-from polycast.cli.main import main
+from polycast_kit.cli.main import main
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ import pytest
 import websockets
 from local_e2e_support import RunningRuntime, open_listener, put, start_session, talk
 
-from polycast.cli.listen import ConnectRefused, listen
+from polycast_kit.cli.listen import ConnectRefused, listen
 
 pytestmark = pytest.mark.e2e
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from local_e2e_support import RunningRuntime, open_listener, put, start_session, talk
 
-from polycast.adapters.local import mp3_duration_seconds
-from polycast.cli.listen import Listener
-from polycast.cli.main import main
 from polycast.schemas import validate
+from polycast_kit.cli.listen import Listener
+from polycast_kit.cli.main import main
+from polycast_kit.engines import mp3_duration_seconds
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from polycast.cli.main import main
+from polycast_kit.cli.main import main
 
 SCENARIOS = (
     "critical-path",

@@ -31,15 +31,15 @@ from polycast import schemas, wiring
 from polycast.adapters.aws.connections import DynamoConnectionStore
 from polycast.adapters.aws.segments import DynamoSegmentLog
 from polycast.adapters.aws.sender import ApiGatewaySender
-from polycast.adapters.memory.sender import RecordingSender
 from polycast.composition import broadcaster_dependencies, connection_dependencies
 from polycast.config import Settings
 from polycast.domain import events
 from polycast.domain.models import AudioRef, Connection, Segment
 from polycast.errors import ConnectionGone, PolycastError, TransientError
-from polycast.local.functions import load_module
-from polycast.local.resources import LocalResources, create_resources, local_settings
 from polycast.services.broadcaster import CONNECTING_GRACE_SECONDS
+from polycast_kit.local.functions import load_module
+from polycast_kit.local.resources import LocalResources, create_resources, local_settings
+from polycast_kit.testing.sender import RecordingSender
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION = "golden-eagle-427"

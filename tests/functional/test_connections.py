@@ -21,13 +21,13 @@ import pytest
 from moto import mock_aws
 
 from polycast import schemas, wiring
-from polycast.adapters.memory.sender import RecordingSender
 from polycast.config import Settings
 from polycast.domain import events
 from polycast.domain.models import Segment
-from polycast.local.functions import load_module
-from polycast.local.resources import LocalResources, create_resources, local_settings
 from polycast.services.connections import hash_join_code
+from polycast_kit.local.functions import load_module
+from polycast_kit.local.resources import LocalResources, create_resources, local_settings
+from polycast_kit.testing.sender import RecordingSender
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION = "golden-eagle-427"

@@ -14,11 +14,11 @@ from moto import mock_aws
 
 from polycast.adapters.aws.connections import DynamoConnectionStore
 from polycast.adapters.aws.sessions import DynamoSessionStore
-from polycast.adapters.memory.events import MemoryEventPublisher
 from polycast.domain.models import Connection
 from polycast.errors import SessionEnded, SessionFull
-from polycast.local.resources import create_resources, local_settings
 from polycast.services.session_sweeper import SessionSweeper
+from polycast_kit.local.resources import create_resources, local_settings
+from polycast_kit.testing.events import MemoryEventPublisher
 
 SESSION = "golden-eagle-427"
 

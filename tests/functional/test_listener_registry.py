@@ -21,9 +21,9 @@ from polycast.adapters.aws.listeners import DynamoListenerRegistry
 from polycast.adapters.aws.sessions import DynamoSessionStore
 from polycast.domain.models import Connection
 from polycast.errors import SessionEnded, SessionFull, SessionNotFound
-from polycast.local.moto_dynamodb import serialize_dynamodb_writes
-from polycast.local.resources import create_resources, local_settings
 from polycast.services.listeners import listener_registry
+from polycast_kit.local.moto_dynamodb import serialize_dynamodb_writes
+from polycast_kit.local.resources import create_resources, local_settings
 
 SESSION = "golden-eagle-427"
 

@@ -18,19 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from polycast.adapters.local import (
+from polycast.domain.models import EmotionDynamics
+from polycast.domain.ssml import build_ssml
+from polycast.errors import PolycastError, TransientError, UnsupportedLanguage
+from polycast_kit.engines import (
     ApertiumTranslator,
     EspeakSynthesizer,
     local_engines,
     mp3_info,
     supported_languages,
 )
-from polycast.adapters.local.apertium import ApertiumPipeline
-from polycast.adapters.local.apertium_modes import DEFAULT_MODES_DIR, Mode
-from polycast.adapters.local.espeak import Pcm
-from polycast.domain.models import EmotionDynamics
-from polycast.domain.ssml import build_ssml
-from polycast.errors import PolycastError, TransientError, UnsupportedLanguage
+from polycast_kit.engines.apertium import ApertiumPipeline
+from polycast_kit.engines.apertium_modes import DEFAULT_MODES_DIR, Mode
+from polycast_kit.engines.espeak import Pcm
 
 SENTENCE = "Hello everyone, this is important news."
 # A word every engine output must contain: proof the right language came back.

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from polycast import wiring
-from polycast.local.kinesis_poller import KinesisPoller
+from polycast_kit.local.kinesis_poller import KinesisPoller
 
 STREAM = "poller-test"
 SOURCE = wiring.KinesisSource(batch_size=10, retry_attempts=2, bisect_batch_on_error=True)

@@ -14,14 +14,14 @@ from aws_kinesis_agg.deaggregator import deaggregate_records
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from polycast.cli.produce import (
+from polycast.schemas import validate
+from polycast_kit.cli.produce import (
     TranscriptProducer,
     _calls,
     produce_talk,
     session_records,
     talk_records,
 )
-from polycast.schemas import validate
 
 
 def lambda_records(entries: list[tuple[str, bytes]]) -> list[dict[str, Any]]:

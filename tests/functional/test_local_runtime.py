@@ -17,7 +17,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from polycast.local.runtime import LocalRuntime, PortInUse
+from polycast_kit.local.runtime import LocalRuntime, PortInUse
 
 
 class TinyPipeline:

@@ -20,7 +20,7 @@ from polycast.composition import audio_url_base
 from polycast.config import Settings
 from polycast.domain.models import AudioRef, Segment
 from polycast.errors import Throttled, TranscriptTooLong
-from polycast.local.resources import create_resources, local_settings
+from polycast_kit.local.resources import create_resources, local_settings
 
 SESSION = "golden-eagle-427"
 

@@ -27,14 +27,14 @@ from moto import mock_aws
 from polycast import schemas, wiring
 from polycast.adapters.aws.sessions import DynamoSessionStore
 from polycast.adapters.aws.translation_cache import DynamoTranslationCacheStore
-from polycast.adapters.memory.synthesizer import ID3_HEADER, FakeSynthesizer
-from polycast.adapters.memory.translator import FakeTranslator
-from polycast.cli.events import EventTap
 from polycast.composition import processor_dependencies
 from polycast.config import Settings
 from polycast.errors import SessionEnded, SessionNotFound, Throttled
-from polycast.local.functions import load_module, new_context
-from polycast.local.resources import LocalResources, create_resources, local_settings
+from polycast_kit.cli.events import EventTap
+from polycast_kit.local.functions import load_module, new_context
+from polycast_kit.local.resources import LocalResources, create_resources, local_settings
+from polycast_kit.testing.synthesizer import ID3_HEADER, FakeSynthesizer
+from polycast_kit.testing.translator import FakeTranslator
 
 ROOT = Path(__file__).resolve().parents[2]
 A = "golden-eagle-427"

@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 
 from polycast import schemas
-from polycast.adapters.memory.audio import MemoryAudioStore
-from polycast.adapters.memory.connections import MemoryConnectionStore
-from polycast.adapters.memory.events import MemoryEventPublisher
-from polycast.adapters.memory.segments import MemorySegmentLog
-from polycast.adapters.memory.sender import RecordingSender
-from polycast.adapters.memory.sessions import MemorySessionStore
 from polycast.domain import events
 from polycast.domain.models import AudioRef, Connection, Segment
 from polycast.errors import BadRequest
 from polycast.services.broadcaster import CONNECTING_GRACE_SECONDS, AudienceSlice, Broadcaster
+from polycast_kit.testing.audio import MemoryAudioStore
+from polycast_kit.testing.connections import MemoryConnectionStore
+from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.segments import MemorySegmentLog
+from polycast_kit.testing.sender import RecordingSender
+from polycast_kit.testing.sessions import MemorySessionStore
 
 SESSION = "golden-eagle-427"
 

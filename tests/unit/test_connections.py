@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 
 from polycast import schemas
-from polycast.adapters.memory.audio import MemoryAudioStore
-from polycast.adapters.memory.connections import MemoryConnectionStore
-from polycast.adapters.memory.events import MemoryEventPublisher
-from polycast.adapters.memory.segments import MemorySegmentLog
-from polycast.adapters.memory.sender import RecordingSender
-from polycast.adapters.memory.sessions import MemorySessionStore
 from polycast.domain.models import Segment
 from polycast.errors import MissingField, PolycastError
 from polycast.services.connections import ConnectionService, hash_join_code, join_code_matches
+from polycast_kit.testing.audio import MemoryAudioStore
+from polycast_kit.testing.connections import MemoryConnectionStore
+from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.segments import MemorySegmentLog
+from polycast_kit.testing.sender import RecordingSender
+from polycast_kit.testing.sessions import MemorySessionStore
 
 SESSION = "golden-eagle-427"
 PRIVATE = "quiet-owl-101"

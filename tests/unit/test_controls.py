@@ -12,18 +12,18 @@ from typing import Any
 import pytest
 
 from polycast import schemas
-from polycast.adapters.memory.connections import MemoryConnectionStore
-from polycast.adapters.memory.events import MemoryEventPublisher
-from polycast.adapters.memory.segments import MemorySegmentLog
-from polycast.adapters.memory.sender import RecordingSender
-from polycast.adapters.memory.sessions import MemorySessionStore
-from polycast.cli.produce import control_record
 from polycast.domain.models import Connection, Segment, SessionPause, SessionResume
 from polycast.domain.records import parse_record
 from polycast.errors import InvalidRecord, PolycastError, SessionFull
 from polycast.services.broadcaster import Broadcaster
 from polycast.services.connections import ConnectionService
 from polycast.services.session_sweeper import SessionSweeper
+from polycast_kit.cli.produce import control_record
+from polycast_kit.testing.connections import MemoryConnectionStore
+from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.segments import MemorySegmentLog
+from polycast_kit.testing.sender import RecordingSender
+from polycast_kit.testing.sessions import MemorySessionStore
 
 from .test_processor import ScriptedTranslator, World, batch, kinesis, make_world, record
 

@@ -7,8 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from polycast.bench.cost import Assumptions, RequestModel, estimate, session_hour, split_listeners
-from polycast.bench.prices import PRICES, Prices
+from polycast_kit.bench.cost import (
+    Assumptions,
+    RequestModel,
+    estimate,
+    session_hour,
+    split_listeners,
+)
+from polycast_kit.bench.prices import PRICES, Prices
 
 FREE = Prices(**dict.fromkeys(Prices.__dataclass_fields__, 0.0))
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from polycast.adapters.local.apertium import ApertiumTranslator, escape_stream, unescape_stream
-from polycast.adapters.local.apertium_modes import (
+from polycast.errors import UnsupportedLanguage
+from polycast_kit.engines.apertium import ApertiumTranslator, escape_stream, unescape_stream
+from polycast_kit.engines.apertium_modes import (
     Mode,
     ModeCatalog,
     iso639_1,
@@ -17,7 +18,6 @@ from polycast.adapters.local.apertium_modes import (
     pipeline_commands,
     pipeline_from_modes_xml,
 )
-from polycast.errors import UnsupportedLanguage
 
 # The modes Debian's apertium-eng-spa, eng-cat, en-gl, fr-es, es-pt, es-it and es-ro install.
 DEBIAN_MODES = [

@@ -7,8 +7,8 @@ import struct
 
 import pytest
 
-from polycast.adapters.local.espeak import parse_wav
-from polycast.adapters.local.mp3 import encode_mp3, mp3_duration_seconds, mp3_info
+from polycast_kit.engines.espeak import parse_wav
+from polycast_kit.engines.mp3 import encode_mp3, mp3_duration_seconds, mp3_info
 
 # MPEG-2 Layer III, 32 kbps, 22.05 kHz, mono: 104-byte frames of 576 samples.
 HEADER = bytes([0xFF, 0xF3, 0x40, 0xC0])

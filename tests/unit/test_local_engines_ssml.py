@@ -6,17 +6,17 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from polycast.adapters.local.espeak import VOICES, EspeakSynthesizer, voice_for
-from polycast.adapters.local.espeak_ssml import (
+from polycast.domain.models import EmotionDynamics
+from polycast.domain.ssml import build_ssml
+from polycast.errors import BadRequest, UnsupportedLanguage
+from polycast_kit.engines.espeak import VOICES, EspeakSynthesizer, voice_for
+from polycast_kit.engines.espeak_ssml import (
     espeak_break_time,
     espeak_pitch,
     espeak_rate,
     espeak_volume,
     to_espeak_ssml,
 )
-from polycast.domain.models import EmotionDynamics
-from polycast.domain.ssml import build_ssml
-from polycast.errors import BadRequest, UnsupportedLanguage
 
 
 @pytest.mark.parametrize(

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 import pytest
 
 from polycast import schemas
-from polycast.adapters.memory.audio import MemoryAudioStore
-from polycast.adapters.memory.events import MemoryEventPublisher
-from polycast.adapters.memory.sessions import MemorySessionStore
-from polycast.adapters.memory.synthesizer import ID3_HEADER, FakeSynthesizer
-from polycast.adapters.memory.translation_cache import MemoryTranslationCacheStore
-from polycast.adapters.memory.translator import FakeTranslator
 from polycast.domain.models import EmotionDynamics, Transcript
 from polycast.errors import TransientError
 from polycast.services.orchestrator import Orchestrator
 from polycast.services.translation_cache import TranslationCache
+from polycast_kit.testing.audio import MemoryAudioStore
+from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.sessions import MemorySessionStore
+from polycast_kit.testing.synthesizer import ID3_HEADER, FakeSynthesizer
+from polycast_kit.testing.translation_cache import MemoryTranslationCacheStore
+from polycast_kit.testing.translator import FakeTranslator
 
 SESSION = "golden-eagle-427"
 

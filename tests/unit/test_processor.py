@@ -18,17 +18,17 @@ import pytest
 from aws_kinesis_agg.aggregator import RecordAggregator
 
 from polycast import schemas
-from polycast.adapters.memory.audio import MemoryAudioStore
-from polycast.adapters.memory.events import MemoryEventPublisher
-from polycast.adapters.memory.idempotency import MemoryPersistenceLayer
-from polycast.adapters.memory.sessions import MemorySessionStore
-from polycast.adapters.memory.synthesizer import FakeSynthesizer
-from polycast.adapters.memory.translation_cache import MemoryTranslationCacheStore
-from polycast.adapters.memory.translator import FakeTranslator
 from polycast.errors import MissingField, Throttled
 from polycast.services.orchestrator import Orchestrator, Outcome
 from polycast.services.processor import BatchResult, TranscriptProcessor
 from polycast.services.translation_cache import TranslationCache
+from polycast_kit.testing.audio import MemoryAudioStore
+from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.idempotency import MemoryPersistenceLayer
+from polycast_kit.testing.sessions import MemorySessionStore
+from polycast_kit.testing.synthesizer import FakeSynthesizer
+from polycast_kit.testing.translation_cache import MemoryTranslationCacheStore
+from polycast_kit.testing.translator import FakeTranslator
 
 A = "golden-eagle-427"
 B = "silver-otter-12"

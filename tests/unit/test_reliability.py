@@ -1,5 +1,5 @@
 """Faults in every port, redelivery, a poison record: the real processor and
-broadcaster in-process (``polycast.reliability``), every segment accounted for.
+broadcaster in-process (``polycast_kit.reliability``), every segment accounted for.
 
 The rule: every segment ends delivered or recorded as failed with a reason; no
 listener hears one twice or out of order; the counts match the connections left.
@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from polycast import schemas
-from polycast.adapters.memory.translator import FakeTranslator
 from polycast.errors import TransientError
-from polycast.reliability import PORTS, ReliabilityRun, Scenario, Tally, table_scenarios
-from polycast.reliability.harness import ListenerPlayback, markdown_table
+from polycast_kit.reliability import PORTS, ReliabilityRun, Scenario, Tally, table_scenarios
+from polycast_kit.reliability.harness import ListenerPlayback, markdown_table
+from polycast_kit.testing.translator import FakeTranslator
 
 
 def check(tally: Tally) -> None:

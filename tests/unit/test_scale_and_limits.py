@@ -11,15 +11,6 @@ from typing import Any
 import pytest
 
 from polycast import schemas
-from polycast.adapters.memory.audio import MemoryAudioStore
-from polycast.adapters.memory.connections import MemoryConnectionStore
-from polycast.adapters.memory.events import MemoryEventPublisher
-from polycast.adapters.memory.segments import MemorySegmentLog
-from polycast.adapters.memory.sender import RecordingSender
-from polycast.adapters.memory.sessions import MemorySessionStore
-from polycast.adapters.memory.synthesizer import FakeSynthesizer
-from polycast.adapters.memory.translation_cache import MemoryTranslationCacheStore
-from polycast.adapters.memory.translator import FakeTranslator
 from polycast.domain import events
 from polycast.domain.models import Connection, EmotionDynamics, Segment, Transcript
 from polycast.domain.text_split import SentenceTooLong, sentences, split_text
@@ -28,6 +19,15 @@ from polycast.services.broadcaster import Broadcaster
 from polycast.services.orchestrator import STANDARD_VOICE, TEXT_ONLY, Orchestrator
 from polycast.services.rate_governor import RateGovernor, ServiceLimits
 from polycast.services.translation_cache import TranslationCache
+from polycast_kit.testing.audio import MemoryAudioStore
+from polycast_kit.testing.connections import MemoryConnectionStore
+from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.segments import MemorySegmentLog
+from polycast_kit.testing.sender import RecordingSender
+from polycast_kit.testing.sessions import MemorySessionStore
+from polycast_kit.testing.synthesizer import FakeSynthesizer
+from polycast_kit.testing.translation_cache import MemoryTranslationCacheStore
+from polycast_kit.testing.translator import FakeTranslator
 
 SESSION = "golden-eagle-427"
 

@@ -166,3 +166,9 @@ def test_voices_per_language_and_fallback_when_no_neural_voice() -> None:
     assert polly_voice("gl", "neural") is None  # text only
     assert voice_for("gl", "espeak") == espeak_voice("gl")
     assert espeak_voice("en").voice_id == "en-us"
+
+
+def test_a_control_character_between_punctuation_and_text_adds_no_pause() -> None:
+    # Found by hypothesis: ":\x0c0" was split at the form feed, then the feed dropped.
+    doc = ssml.build_ssml(":\x0c0", engine="standard")
+    assert "".join(parse(doc).itertext()).split() == [":0"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from polycast.adapters.memory.translation_cache import MemoryTranslationCacheStore
 from polycast.domain.cache_keys import audio_key, normalize_text, translation_key
 from polycast.errors import TransientError
 from polycast.services.translation_cache import TranslationCache
+from polycast_kit.testing.translation_cache import MemoryTranslationCacheStore
 
 
 class Clock:

@@ -1,12 +1,16 @@
-"""Polycast: broadcast live speech across languages.
+"""Polycast: broadcast live speech across languages — the runtime that ships.
 
-Subpackages, by reach:
+This package is the Lambda layer: only what runs on AWS.
 
-- ``domain``   pure Python: records, sessions, emotion → SSML, cache keys, sequencing.
-- ``services`` the orchestrator, broadcaster and connection service, written against ``ports``.
-- ``adapters`` ``aws`` (boto3), ``local`` (Apertium, espeak-ng) and ``memory`` (fakes for tests).
-- ``local``    the embedded runtime behind ``polycast local``.
-- ``cli``      the ``polycast`` command.
+- ``domain``      pure Python: records, sessions, emotion → SSML, cache keys, sequencing.
+- ``ports``       the Protocols services depend on.
+- ``services``    the processor, orchestrator, broadcaster and connection service.
+- ``adapters``    ``aws``: boto3 implementations of the ports.
+- ``composition`` picks adapters for each function, once per container.
+- ``wiring``      the one definition of tables, functions, sources, rules and routes.
+
+The developer and organizer kit (CLI, local runtime and engines, fakes, bench) is the
+separate ``polycast_kit`` package, which depends on this one and never the reverse.
 """
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from botocore.config import Config
@@ -50,17 +50,57 @@ def management_client(settings: Settings, *, pool: int) -> Any:
     )
 
 
-def supported_target_languages(settings: Settings) -> Collection[str]:
-    """What listeners may ask for: Translate's list, or what local Apertium reaches."""
-    if settings.engines == "local":
-        try:
-            from polycast.adapters import local as local_engines
+class EngineSet(Protocol):
+    """A translator and synthesizer that live together (and are closed together)."""
 
-            discovered = local_engines.supported_languages()
-        except (ImportError, AttributeError, OSError):
-            return SUPPORTED_LANGUAGES
-        return frozenset(discovered)
-    return SUPPORTED_LANGUAGES
+    @property
+    def translator(self) -> Translator: ...
+
+    @property
+    def synthesizer(self) -> Synthesizer: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class EngineProvider:
+    """Engines other than AWS's, registered by whoever runs the handlers.
+
+    The shipped package knows only Amazon Translate and Polly. The developer kit's local
+    runtime registers its Apertium/espeak-ng engines under ``local`` before it loads the
+    handlers, so the runtime never imports the kit.
+    """
+
+    build: Callable[[], EngineSet]
+    languages: Callable[[], Collection[str]]
+
+
+_ENGINE_PROVIDERS: dict[str, EngineProvider] = {}
+
+
+def register_engines(name: str, provider: EngineProvider) -> None:
+    """Make ``POLYCAST_ENGINES=<name>`` build ``provider``'s engines in this process."""
+    _ENGINE_PROVIDERS[name] = provider
+
+
+def engine_provider(settings: Settings) -> EngineProvider:
+    try:
+        return _ENGINE_PROVIDERS[settings.engines]
+    except KeyError:
+        raise ValueError(
+            f"POLYCAST_ENGINES={settings.engines!r}: no engines registered under that name "
+            "in this process (the local runtime registers 'local' when it starts)"
+        ) from None
+
+
+def supported_target_languages(settings: Settings) -> Collection[str]:
+    """What listeners may ask for: Translate's list, or what the registered engines reach."""
+    if settings.engines == "aws":
+        return SUPPORTED_LANGUAGES
+    try:
+        return frozenset(engine_provider(settings).languages())
+    except OSError:
+        return SUPPORTED_LANGUAGES
 
 
 def _shared_adapters(settings: Settings, *, pool: int) -> dict[str, Any]:
@@ -183,8 +223,9 @@ def processor_dependencies(
 ) -> ProcessorDeps:
     """Stores on DynamoDB/S3/EventBridge; engines by ``POLYCAST_ENGINES``.
 
-    ``aws``: Amazon Translate and Polly (``POLLY_ENGINE``). ``local``: Apertium and
-    espeak-ng. Tests pass ``translator``/``synthesizer`` fakes (moto has no Translate,
+    ``aws``: Amazon Translate and Polly (``POLLY_ENGINE``); any other name: the engines
+    registered under it (``register_engines``; the local runtime's Apertium and
+    espeak-ng). Tests pass ``translator``/``synthesizer`` fakes (moto has no Translate,
     and its Polly returns eight NUL bytes).
     """
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -200,10 +241,8 @@ def processor_dependencies(
     closers: list[Callable[[], None]] = []
     fallbacks: list[Synthesizer] = []
     if translator is None or synthesizer is None:
-        if settings.engines == "local":
-            from polycast.adapters.local import local_engines
-
-            engines = local_engines()
+        if settings.engines != "aws":
+            engines = engine_provider(settings).build()
             closers.append(engines.close)
             translator = translator or engines.translator
             synthesizer = synthesizer or engines.synthesizer

@@ -1,7 +1,7 @@
 """Ports: what the services need from the world, as Protocols.
 
-Adapters live in ``polycast.adapters.aws`` (boto3), ``polycast.adapters.local``
-(Apertium, espeak-ng) and ``polycast.adapters.memory`` (fakes for tests).
+Adapters live in ``polycast.adapters.aws`` (boto3), ``polycast_kit.engines``
+(Apertium, espeak-ng) and ``polycast_kit.testing`` (fakes for tests).
 Adapters raise :class:`polycast.errors.TransientError` for anything worth
 retrying and other :class:`polycast.errors.PolycastError` subclasses otherwise.
 """

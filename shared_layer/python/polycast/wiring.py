@@ -1,6 +1,6 @@
 """The one definition of Polycast's wiring.
 
-The CDK app (``infra/``) and the local runtime (``polycast.local``) both build from
+The CDK app (``infra/``) and the local runtime (``polycast_kit.local``) both build from
 these values: tables, stream, bus, rules, queues, functions, event sources and
 WebSocket routes. A test holds the synthesized template against them, so local and
 deployed wiring cannot drift.

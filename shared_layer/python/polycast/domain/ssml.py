@@ -141,6 +141,9 @@ def build_ssml(
     if engine not in ENGINES:
         raise ValueError(f"unknown SSML engine {engine!r}; expected one of {ENGINES}")
     expressive = engine != "neural"
+    # Drop what XML cannot carry before looking for pauses: a form feed between two
+    # characters is white space to the pause rule but nothing once dropped.
+    text = _NOT_XML.sub("", text)
     ssml = _document(text, emotion, expressive=expressive)
     if len(ssml) > max_chars and expressive:
         ssml = _document(text, emotion, expressive=False)

@@ -1,0 +1,358 @@
+"""``LocalRuntime``: the whole pipeline on one machine, started and stopped as one.
+
+Start order matters: the moto server and the gateway bind first (so their real
+ports are known and a busy port fails fast), then the functions' environment is
+set, the wiring's resources are created, the handlers are loaded (a fresh
+"container" each), and the poller and queue drains start. ``stop()`` undoes it
+in reverse and restores the process environment.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from polycast import wiring
+from polycast.config import Settings
+from polycast_kit import engines
+from polycast_kit.local.aws import EmbeddedAws
+from polycast_kit.local.event_queues import EventLog, QueueDrain
+from polycast_kit.local.functions import (
+    FunctionRunner,
+    Handler,
+    load_module,
+    metrics_reset,
+    repo_root,
+)
+from polycast_kit.local.gateway import WebSocketGateway
+from polycast_kit.local.kinesis_poller import KinesisPoller
+from polycast_kit.local.resources import LocalResources, create_resources, local_settings
+from polycast_kit.local.schedules import ScheduleTimer
+
+log = logging.getLogger("polycast.local.runtime")
+
+STATE_FILE = "local.json"
+DEFAULT_LANGUAGES = ("es", "ca", "gl", "fr", "pt", "it", "ro")
+
+
+class PortInUse(RuntimeError):
+    """A port the runtime needs is taken; says which and how to choose another."""
+
+    def __init__(self, port: int, flag: str) -> None:
+        super().__init__(
+            f"port {port} on 127.0.0.1 is already in use; stop whatever uses it "
+            f"or choose another port with {flag} <port>"
+        )
+        self.port = port
+        self.flag = flag
+
+
+@dataclass(frozen=True)
+class RuntimeEndpoints:
+    """What ``.polycast/local.json`` holds (DESIGN §4): how any client reaches the runtime."""
+
+    aws_endpoint: str
+    region: str
+    transcript_stream: str
+    event_bus: str
+    websocket_url: str
+    listener_page: str
+    languages: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "awsEndpoint": self.aws_endpoint,
+            "region": self.region,
+            "transcriptStream": self.transcript_stream,
+            "eventBus": self.event_bus,
+            "websocketUrl": self.websocket_url,
+            "listenerPage": self.listener_page,
+            "languages": list(self.languages),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RuntimeEndpoints:
+        return cls(
+            aws_endpoint=str(data["awsEndpoint"]),
+            region=str(data.get("region", "us-east-1")),
+            transcript_stream=str(data["transcriptStream"]),
+            event_bus=str(data.get("eventBus", wiring.BUS_NAME)),
+            websocket_url=str(data["websocketUrl"]),
+            listener_page=str(data["listenerPage"]),
+            languages=tuple(data.get("languages", ())),
+        )
+
+    def describe(self) -> str:
+        return "\n".join(
+            [
+                "Polycast local runtime is ready:",
+                f"  AWS endpoint    {self.aws_endpoint}  (region {self.region})",
+                f"  transcripts     Kinesis stream {self.transcript_stream}",
+                f"  event bus       {self.event_bus}",
+                f"  WebSocket       {self.websocket_url}/?sessionId=<id>&targetLanguage=<code>",
+                f"  listener page   {self.listener_page}",
+                f"  languages       {', '.join(self.languages)}",
+            ]
+        )
+
+
+def discover_languages() -> tuple[str, ...]:
+    """Target languages the installed local engines can serve."""
+    return tuple(engines.supported_languages("en"))
+
+
+def _function_env(settings: Settings, aws_endpoint: str, log_level: str) -> dict[str, str]:
+    """The environment the deployed functions get, pointed at the embedded services."""
+    env = settings.as_env()
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": aws_endpoint,
+            # Dummy credentials: the emulator ignores them, and no real account is touched.
+            "AWS_ACCESS_KEY_ID": "polycast-local",
+            "AWS_SECRET_ACCESS_KEY": "polycast-local",
+            "AWS_DEFAULT_REGION": settings.region,
+            "AWS_REGION": settings.region,
+            "POWERTOOLS_SERVICE_NAME": "polycast",
+            "POWERTOOLS_METRICS_NAMESPACE": "TranslationPipeline",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": log_level,
+            "POWERTOOLS_METRICS_DISABLED": "true" if log_level != "DEBUG" else "false",
+        }
+    )
+    return env
+
+
+@dataclass
+class LocalRuntime:
+    """The embedded runtime. A context manager; ports 0 pick free ones (tests).
+
+    ``handlers`` replaces functions by logical id (tests use tiny handlers);
+    ``state_dir`` None writes no ``local.json``.
+    """
+
+    aws_port: int = 4566
+    ws_port: int = 8080
+    host: str = "127.0.0.1"
+    state_dir: Path | None = Path(".polycast")
+    root: Path = field(default_factory=repo_root)
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    idle_timeout_seconds: float = 600
+    log_level: str = "WARNING"
+    shard_count: int = 1
+    settings_overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.aws = EmbeddedAws(self.host, self.aws_port)
+        self.gateway: WebSocketGateway | None = None
+        self.runners: dict[str, FunctionRunner] = {}
+        self.poller: KinesisPoller | None = None
+        self.drains: list[QueueDrain] = []
+        self.timers: list[ScheduleTimer] = []
+        self.resources: LocalResources | None = None
+        self.endpoints: RuntimeEndpoints | None = None
+        self.settings: Settings | None = None
+        self._saved_env: dict[str, str] | None = None
+        self._ready = False
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def __enter__(self) -> LocalRuntime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> RuntimeEndpoints:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        assert self.endpoints is not None
+        return self.endpoints
+
+    def _bind(self, start: Callable[[], None], port: int, flag: str) -> None:
+        try:
+            start()
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUse(port, flag) from exc
+            raise
+
+    def _start(self) -> None:
+        engines.register()  # the handlers' composition builds Apertium/espeak-ng under "local"
+        self._bind(self.aws.start, self.aws_port, "--aws-port")
+        self.gateway = WebSocketGateway(
+            self._invoke_route,
+            host=self.host,
+            port=self.ws_port,
+            web_root=self.root / "web",
+            config=self._page_config,
+            read_audio=self._read_audio,
+            idle_timeout_seconds=self.idle_timeout_seconds,
+        )
+        self._bind(self.gateway.start, self.ws_port, "--ws-port")
+
+        local: dict[str, Any] = {
+            "engines": "local",
+            "api_gateway_endpoint": self.gateway.http_url,
+            "aws_endpoint_url": self.aws.endpoint_url,
+            # Referenced audio is served by the gateway from the local bucket.
+            "audio_url_base": f"{self.gateway.http_url}/audio/",
+            # Apertium and espeak-ng have no per-account request rate to respect.
+            "translate_tps": 0,
+            "polly_neural_tps": 0,
+            "polly_standard_tps": 0,
+            # The gateway holds posts that arrive during $connect until the upgrade,
+            # so a 410 here always means gone.
+            "prune_grace_seconds": 0,
+        }
+        settings = local_settings(**{**local, **dict(self.settings_overrides)})
+        self.settings = settings
+        self._saved_env = dict(os.environ)
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(name, None)
+        os.environ.update(_function_env(settings, self.aws.endpoint_url, self.log_level))
+
+        self.resources = create_resources(
+            settings,
+            endpoint_url=self.aws.endpoint_url,
+            region=settings.region,
+            shard_count=self.shard_count,
+        )
+        self.languages = discover_languages()
+        quiet_metrics = self.log_level != "DEBUG"
+        if quiet_metrics:
+            warnings.filterwarnings("ignore", message="No application metrics to publish")
+        for function in wiring.FUNCTIONS:
+            given = self.handlers.get(function.logical_id)
+            if given is not None:
+                runner = FunctionRunner(function, given, settings.region)
+            else:
+                module = load_module(function, self.root)
+                handler = getattr(module, function.handler.rpartition(".")[2])
+                reset = metrics_reset(module) if quiet_metrics else None
+                runner = FunctionRunner(function, handler, settings.region, after_invoke=reset)
+            self.runners[function.logical_id] = runner
+
+        kw: dict[str, Any] = {"endpoint_url": self.aws.endpoint_url, "region_name": settings.region}
+        self._s3 = boto3.client("s3", **kw)
+        sqs = boto3.client("sqs", **kw)
+        source = wiring.TRANSCRIPT_SOURCE
+        self.poller = KinesisPoller(
+            boto3.client("kinesis", **kw),
+            sqs,
+            stream_name=self.resources.stream_name,
+            function=self.runners[source.function.logical_id],
+            on_failure_queue_url=self.resources.queue_urls[source.on_failure.logical_id],
+            region=settings.region,
+            starting_position="TRIM_HORIZON",
+        )
+        for rule in wiring.RULES:
+            assert rule.local_queue is not None
+            url = self.resources.queue_urls[rule.local_queue.logical_id]
+            if rule.target_function is not None:
+                consume: Callable[[dict[str, Any]], Any] = self.runners[
+                    rule.target_function.logical_id
+                ].invoke
+            elif self.state_dir is not None:
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+                consume = EventLog(self.state_dir / "events.jsonl")
+            else:
+
+                def consume(event: dict[str, Any]) -> None:
+                    return None
+
+            self.drains.append(QueueDrain(sqs, url, consume, name=rule.logical_id))
+        self.poller.start()
+        for drain in self.drains:
+            drain.start()
+        for schedule in wiring.SCHEDULES:
+            timer = ScheduleTimer(
+                schedule, self.runners[schedule.function.logical_id].invoke, region=settings.region
+            )
+            timer.start()
+            self.timers.append(timer)
+
+        self.endpoints = RuntimeEndpoints(
+            aws_endpoint=self.aws.endpoint_url,
+            region=settings.region,
+            transcript_stream=self.resources.stream_name,
+            event_bus=self.resources.bus_name,
+            websocket_url=self.gateway.websocket_url,
+            listener_page=self.gateway.http_url + "/",
+            languages=self.languages,
+        )
+        self._ready = True
+        if self.state_dir is not None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            path = self.state_dir / STATE_FILE
+            path.write_text(json.dumps(self.endpoints.to_json(), indent=2) + "\n")
+        log.info("local runtime ready: %s", self.endpoints.to_json())
+
+    def stop(self) -> None:
+        """Stop everything started, in reverse; safe to call twice or after a failed start."""
+        self._ready = False
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
+        for timer in self.timers:
+            timer.stop()
+        self.timers.clear()
+        for drain in self.drains:
+            drain.stop()
+        self.drains.clear()
+        if self.poller is not None:
+            self.poller.stop()
+            self.poller = None
+        self.aws.stop()
+        if self.state_dir is not None and self.endpoints is not None:
+            path = self.state_dir / STATE_FILE
+            try:
+                if json.loads(path.read_text()) == self.endpoints.to_json():
+                    path.unlink()
+            except (OSError, ValueError):
+                pass
+        if self._saved_env is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_env)
+            self._saved_env = None
+
+    # -- gateway callbacks -------------------------------------------------------------
+
+    def _invoke_route(self, event: dict[str, Any]) -> Any:
+        runner = self.runners.get(wiring.CONNECTION_HANDLER.logical_id)
+        if not self._ready or runner is None:
+            return {
+                "statusCode": 503,
+                "body": json.dumps({"code": "STARTING", "message": "runtime is starting"}),
+            }
+        return runner.invoke(event)
+
+    def _page_config(self) -> dict[str, Any]:
+        assert self.gateway is not None
+        return {
+            "websocketUrl": self.gateway.websocket_url,
+            "languages": list(getattr(self, "languages", DEFAULT_LANGUAGES)),
+            "sourceLanguage": "en",
+            "awsEndpoint": self.aws.endpoint_url,
+        }
+
+    def _read_audio(self, key: str) -> bytes | None:
+        assert self.settings is not None
+        try:
+            response = self._s3.get_object(Bucket=self.settings.audio_bucket, Key=key)
+        except Exception:
+            return None
+        data: bytes = response["Body"].read()
+        return data
