@@ -1,4 +1,4 @@
-// Why a join would be refused, in words.
+// Why a join would be refused.
 //
 // A browser cannot read the status or body of a refused WebSocket upgrade, so before
 // connecting (and after a connect fails) the page asks the server:
@@ -10,18 +10,23 @@
 // `sessionCheckUrl` comes from config.json (`{sessionId}` is replaced); without it the
 // page tries `sessions/{sessionId}` beside itself. Where no such endpoint exists (a
 // static deployment answers with HTML/XML or nothing), the check says "unknown" and the
-// page falls back to generic wording.
+// page falls back to generic wording (strings.js holds the words).
 
 const DEFAULT_CHECK_URL = "sessions/{sessionId}";
 
-/** @returns {Promise<{ok: true} | {ok: false, code: string, message: string} | {ok: null}>} */
-export async function checkSession(config, { sessionId, targetLanguage, joinCode }) {
+/**
+ * @param {object} [io]  `fetch` and the `base` URL to resolve against (the page's own
+ *        by default; given in Node tests).
+ * @returns {Promise<{ok: true} | {ok: false, code: string, message: string} | {ok: null}>}
+ */
+export async function checkSession(config, { sessionId, targetLanguage, joinCode }, io = {}) {
+  const { fetch = globalThis.fetch, base = globalThis.document?.baseURI } = io;
   const template =
     config && "sessionCheckUrl" in config ? config.sessionCheckUrl : DEFAULT_CHECK_URL;
   if (!template) return { ok: null };
   let url;
   try {
-    url = new URL(template.replace("{sessionId}", encodeURIComponent(sessionId)), document.baseURI);
+    url = new URL(template.replace("{sessionId}", encodeURIComponent(sessionId)), base);
   } catch {
     return { ok: null };
   }
@@ -49,6 +54,29 @@ export async function checkSession(config, { sessionId, targetLanguage, joinCode
   return { ok: null };
 }
 
+/**
+ * The session check, with the refusal that matters most to the listener.
+ *
+ * A server checks the language before the session: the session's own source language
+ * (always admitted) is only known once the session is found. So a mistyped session id
+ * asked for in the speaker's language comes back as `UNSUPPORTED_LANGUAGE`, though the
+ * truth is that the session does not exist. On that refusal ask once more with a
+ * language the server offers to every session; if the session is missing or ended,
+ * say that instead.
+ */
+export async function checkJoin(config, request, io = {}) {
+  const check = await checkSession(config, request, io);
+  if (check.ok !== false || check.code !== "UNSUPPORTED_LANGUAGE") return check;
+  const offered = Array.isArray(config?.languages) ? config.languages : [];
+  const other = offered.find((code) => code !== request.targetLanguage);
+  if (!other) return check;
+  const probe = await checkSession(config, { ...request, targetLanguage: other }, io);
+  if (probe.ok === false && SESSION_GONE.has(probe.code)) return probe;
+  return check;
+}
+
+const SESSION_GONE = new Set(["SESSION_NOT_FOUND", "SESSION_ENDED"]);
+
 /** Codes after which trying again cannot help until the listener changes something. */
 export const FINAL_CODES = new Set([
   "MISSING_FIELD",
@@ -60,26 +88,3 @@ export const FINAL_CODES = new Set([
   "JOIN_CODE_INVALID",
   "SESSION_FULL",
 ]);
-
-/** What to tell the listener about a refusal. */
-export function refusalText(code, { sessionId, languageName, message }) {
-  switch (code) {
-    case "SESSION_NOT_FOUND":
-      return `There is no session “${sessionId}”. Check the session id or the link you were given.`;
-    case "SESSION_ENDED":
-      return `The session “${sessionId}” has ended.`;
-    case "UNSUPPORTED_LANGUAGE":
-      return `This session cannot be heard in ${languageName}. Pick another language.`;
-    case "JOIN_CODE_REQUIRED":
-      return "This session needs a join code. Enter the code you were given.";
-    case "JOIN_CODE_INVALID":
-      return "That join code is not right. Check it and try again.";
-    case "SESSION_FULL":
-      return "This session is full right now. Try again in a few minutes.";
-    case "MISSING_FIELD":
-    case "BAD_REQUEST":
-      return `Check the session id and language${message ? `: ${message}` : "."}`;
-    default:
-      return "Could not join: the session may be unknown or ended, or it may need a join code.";
-  }
-}

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from page_driver import AUDIO_WATCH
 
 CHROMIUM = os.environ.get("POLYCAST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,13 +55,23 @@ def page_errors() -> list[str]:
 
 @pytest.fixture
 def new_page(browser: object, page_errors: list[str]) -> Iterator[object]:
-    """Open pages (phone size unless told) that record their JS errors; closed after."""
+    """Open pages (phone size unless told) that record their JS errors and the audio
+    they play (``page_driver.AUDIO_WATCH``); closed after."""
     contexts: list[object] = []
 
-    def open_page(viewport: dict[str, int] | None = None, color_scheme: str = "light") -> object:
+    def open_page(
+        viewport: dict[str, int] | None = None,
+        color_scheme: str = "light",
+        reduced_motion: str = "no-preference",
+        locale: str = "en-US",
+    ) -> object:
         context = browser.new_context(  # type: ignore[attr-defined]
-            viewport=viewport or PHONE, color_scheme=color_scheme
+            viewport=viewport or PHONE,
+            color_scheme=color_scheme,
+            reduced_motion=reduced_motion,
+            locale=locale,
         )
+        context.add_init_script(AUDIO_WATCH)  # type: ignore[attr-defined]
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: page_errors.append(f"pageerror: {exc}"))

@@ -3,9 +3,11 @@ cannot produce on demand: out-of-order and duplicate delivery, audio in parts, a
 that never fills, a backlog, join codes, and a deployment without the session check.
 
 It speaks the same contract as ``polycast_kit.local.gateway``: the page at ``/``,
-``/config.json``, ``GET /sessions/{id}`` (the proposed session check), the WebSocket
-upgrade at ``/`` refused with a status and a ``{"code","message"}`` body, the
-``ping`` and ``catchUp`` actions, and ``DELETE /@connections/{id}``.
+``/config.json``, ``GET /sessions/{id}`` (the session check, with the same order of
+checks: the language before the session, the session's source language admitted once
+it is found), the WebSocket upgrade at ``/`` refused with a status and a
+``{"code","message"}`` body, the ``ping``, ``catchUp``, ``pause``, ``resume`` and
+``switchLanguage`` actions, and ``DELETE /@connections/{id}``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def tone_mp3(seconds: float = 1.0, hz: float = 440.0) -> bytes:
 class Session:
     session_id: str
     join_code: str | None = None
+    source_language: str = "en"
     ended: bool = False
     log: list[list[dict[str, Any]]] = field(default_factory=list)  # frames per segment
 
@@ -55,6 +58,7 @@ class Session:
 class ScriptedGateway:
     languages: tuple[str, ...] = ("es", "ca", "fr")
     session_check: bool = True
+    config_ok: bool = True  # False: config.json answers 500 (the page cannot start)
     sessions: dict[str, Session] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
     connects: int = 0
@@ -161,6 +165,18 @@ class ScriptedGateway:
             for i in range(parts)
         ]
 
+    def partial_frame(
+        self, session_id: str, sequence: int, text: str, *, language: str = "es"
+    ) -> dict[str, Any]:
+        """A live caption of the sentence being spoken (replaced in place by the page)."""
+        return {
+            "type": "partial",
+            "sessionId": session_id,
+            "sequence": sequence,
+            "language": language,
+            "text": text,
+        }
+
     def record(self, session_id: str, frames: list[dict[str, Any]]) -> None:
         """Keep a segment for catchUp without sending it (it was 'lost' in transit)."""
         self.sessions[session_id].log.append(frames)
@@ -207,9 +223,10 @@ class ScriptedGateway:
                 "code": "MISSING_FIELD",
                 "message": "missing required field: targetLanguage",
             }
-        if language not in self.languages:
-            return 400, {"code": "UNSUPPORTED_LANGUAGE", "message": f"unsupported {language!r}"}
         session = self.sessions.get(session_id)
+        source = session.source_language if session else None
+        if language not in self.languages and language != source:
+            return 400, {"code": "UNSUPPORTED_LANGUAGE", "message": f"unsupported {language!r}"}
         if session is None:
             return 404, {"code": "SESSION_NOT_FOUND", "message": f"no session {session_id!r}"}
         if session.ended:
@@ -236,6 +253,8 @@ class ScriptedGateway:
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return await self._connect(request)
         if path == "/config.json":
+            if not self.config_ok:
+                return web.Response(status=500, text="Internal Server Error")
             return web.json_response(
                 {
                     "websocketUrl": f"ws://127.0.0.1:{self.port}",
@@ -272,9 +291,19 @@ class ScriptedGateway:
                     continue
                 body = json.loads(message.data)
                 self.actions.append(body)
-                if body.get("action") == "ping":
+                action = body.get("action")
+                if action == "ping":
                     await ws.send_str(json.dumps({"type": "pong"}))
-                elif body.get("action") == "catchUp":
+                elif action in ("pause", "resume"):
+                    await ws.send_str(json.dumps({"type": "ack", "action": action}))
+                elif action == "switchLanguage":
+                    wanted = body.get("targetLanguage")
+                    if wanted in self.languages or wanted == session.source_language:
+                        answer = {"type": "ack", "action": action, "targetLanguage": wanted}
+                    else:
+                        answer = {"type": "error", "code": "UNSUPPORTED_LANGUAGE"}
+                    await ws.send_str(json.dumps(answer))
+                elif action == "catchUp":
                     after = int(body["fromSequence"])
                     later = [f for f in session.log if f[0]["sequence"] > after]
                     for frames in later:

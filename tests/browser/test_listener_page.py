@@ -15,6 +15,15 @@ from typing import Any
 
 import boto3
 import pytest
+from page_driver import (
+    caption_sequences,
+    wait_for_captions,
+    wait_live,
+    wait_played,
+    wait_ready,
+    wait_status,
+    watch_frames,
+)
 from websockets.sync.client import connect
 
 from polycast_kit.local.runtime import LocalRuntime
@@ -108,23 +117,17 @@ def open_listener(
 ) -> Any:
     assert rt.endpoints is not None
     page = new_page(**kw)
+    page.frames_received = watch_frames(page)
     page.goto(f"{rt.endpoints.listener_page}?sessionId={session_id}&targetLanguage={language}")
-    page.wait_for_selector("body[data-ready=true]")
+    wait_ready(page)
     page.click("#start")
-    page.wait_for_selector("body[data-state=live]")
+    wait_live(page)
     return page
 
 
-def wait_for_captions(page: Any, count: int, timeout: float = 60_000) -> None:
-    page.wait_for_function(
-        "n => document.querySelectorAll('#captions li').length >= n", arg=count, timeout=timeout
-    )
-
-
-def caption_sequences(page: Any) -> list[int]:
-    return page.eval_on_selector_all(
-        "#captions li", "items => items.map(li => Number(li.dataset.sequence))"
-    )
+def wait_for_real_captions(page: Any, count: int) -> None:
+    """The real engines on a shared machine: a minute, not the scripted 20 s."""
+    wait_for_captions(page, count, timeout=60_000)
 
 
 def test_page_joins_shows_captions_in_its_language_and_plays_them(
@@ -137,7 +140,7 @@ def test_page_joins_shows_captions_in_its_language_and_plays_them(
     talk.say(1, 2, 3)
 
     for page in (spanish, french):
-        wait_for_captions(page, 3)
+        wait_for_real_captions(page, 3)
         assert caption_sequences(page) == [1, 2, 3]
     es_text = spanish.inner_text("#caption-1 .text")
     fr_text = french.inner_text("#caption-1 .text")
@@ -154,7 +157,7 @@ def test_page_joins_shows_captions_in_its_language_and_plays_them(
     assert spanish.inner_text("#source-1") == TALK[0]
 
     # The audio element really plays the segments.
-    spanish.wait_for_function("() => Number(document.body.dataset.played) >= 1", timeout=30_000)
+    wait_played(spanish, 1)
     spanish.wait_for_function(
         "() => document.getElementById('player').played.length > 0", timeout=30_000
     )
@@ -167,7 +170,7 @@ def test_page_joins_shows_captions_in_its_language_and_plays_them(
         new_page, runtime, talk.session_id, "es", viewport=DESKTOP, color_scheme="dark"
     )
     talk.say(4)
-    wait_for_captions(dark, 1)
+    wait_for_real_captions(dark, 1)
     dark.click("#show-sources")
     screenshot(dark, "listener-desktop-dark")
 
@@ -190,7 +193,7 @@ def test_a_dropped_connection_is_resumed_with_no_segment_missing(
     talk.start()
     page = open_listener(new_page, runtime, talk.session_id, "es")
     talk.say(1, 2)
-    wait_for_captions(page, 2)
+    wait_for_real_captions(page, 2)
     (connection_id,) = browser_connection_ids(runtime)
 
     # Keep the page away while segments 3 and 4 are broadcast: only catchUp can bring them.
@@ -203,7 +206,7 @@ def test_a_dropped_connection_is_resumed_with_no_segment_missing(
         aws_secret_access_key="polycast-local",
     )
     management.delete_connection(ConnectionId=connection_id)
-    page.wait_for_selector("body[data-state=reconnecting]")
+    wait_status(page, "Reconnecting…")
     screenshot(page, "listener-phone-reconnecting")
 
     witness_url = (
@@ -221,14 +224,19 @@ def test_a_dropped_connection_is_resumed_with_no_segment_missing(
     assert caption_sequences(page) == [1, 2]
 
     page.context.set_offline(False)
-    wait_for_captions(page, 4)
-    page.wait_for_selector("body[data-state=live]")
+    wait_for_real_captions(page, 4)
+    wait_live(page)
     assert caption_sequences(page) == [1, 2, 3, 4]
-    assert int(page.evaluate("document.body.dataset.resent")) >= 2
+    resent = [
+        frame.get("resent", 0)
+        for frame in page.frames_received
+        if frame.get("type") == "ack" and frame.get("action") == "catchUp"
+    ]
+    assert sum(resent) >= 2
     assert browser_connection_ids(runtime) != [connection_id]
 
     talk.say(5)
-    wait_for_captions(page, 5)
+    wait_for_real_captions(page, 5)
     assert caption_sequences(page) == [1, 2, 3, 4, 5]
 
 
@@ -238,7 +246,7 @@ def test_an_unknown_session_is_explained_in_words(
     assert runtime.endpoints is not None
     page = new_page()
     page.goto(f"{runtime.endpoints.listener_page}?sessionId=lost-walrus-999&targetLanguage=es")
-    page.wait_for_selector("body[data-ready=true]")
+    wait_ready(page)
     page.click("#start")
     page.wait_for_selector("#join-error", state="visible")
     text = page.inner_text("#join-error")
@@ -247,3 +255,22 @@ def test_an_unknown_session_is_explained_in_words(
     assert page.inner_text("#status") == "Not connected"
     assert page.is_visible("#join-form")
     screenshot(page, "listener-phone-unknown-session")
+
+
+def test_an_unknown_session_in_the_speakers_language_is_said_not_to_exist(
+    runtime: LocalRuntime, new_page: Any
+) -> None:
+    """A mistyped id, with the browser in the speaker's language (English, offered as
+    the untranslated original): the gateway refuses the language before it looks for
+    the session, and the page must still say the session does not exist."""
+    assert runtime.endpoints is not None
+    page = new_page(locale="en-GB")
+    page.goto(f"{runtime.endpoints.listener_page}?sessionId=golden-egale-427")
+    wait_ready(page)
+    assert page.input_value("#language") == "en"  # from the browser's language
+    page.click("#start")
+    page.wait_for_selector("#join-error", state="visible")
+    text = page.inner_text("#join-error")
+    assert "There is no session “golden-egale-427”" in text
+    assert "cannot be heard" not in text
+    assert page.evaluate("document.activeElement.id") == "session-id"

@@ -11,6 +11,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from page_driver import (
+    caption_sequences,
+    segments_played,
+    wait_for_captions,
+    wait_live,
+    wait_played,
+    wait_ready,
+    wait_status,
+)
 from scripted_gateway import ScriptedGateway, tone_mp3
 
 pytestmark = pytest.mark.browser
@@ -31,22 +40,12 @@ def gateway() -> Iterator[ScriptedGateway]:
     gw.stop()
 
 
-def caption_sequences(page: Any) -> list[int]:
-    return page.eval_on_selector_all(
-        "#captions li", "items => items.map(li => Number(li.dataset.sequence))"
-    )
-
-
 def join(page: Any, gateway: ScriptedGateway, query: str, *, live: bool = True) -> None:
     page.goto(gateway.url + query)
-    page.wait_for_selector("body[data-ready=true]")
+    wait_ready(page)
     page.click("#start")
     if live:
-        page.wait_for_selector("body[data-state=live]")
-
-
-def wait_for_captions(page: Any, count: int) -> None:
-    page.wait_for_function("n => document.querySelectorAll('#captions li').length >= n", arg=count)
+        wait_live(page)
 
 
 def test_out_of_order_duplicated_and_split_segments_play_once_in_order(
@@ -64,13 +63,13 @@ def test_out_of_order_duplicated_and_split_segments_play_once_in_order(
     gateway.send([two[2], two[0], two[0], two[1]])
     gateway.send(one + three)
     wait_for_captions(page, 3)
-    page.wait_for_function("() => Number(document.body.dataset.played) >= 3", timeout=30_000)
+    wait_played(page, 3)
 
     assert caption_sequences(page) == [1, 2, 3]
     assert page.inner_text("#caption-2 .text") == "Frase número 2."
     assert page.get_attribute("#caption-2 .text", "lang") == "es"
     assert page.evaluate("document.getElementById('player').played.length") > 0
-    assert page.evaluate("document.body.dataset.played") == "3"
+    assert segments_played(page) == 3
     assert not [e for e in page_errors if e.startswith("pageerror")]
 
     # The source sentence, on demand, from the keyboard.
@@ -133,10 +132,8 @@ def test_a_dropped_connection_reconnects_and_catches_up_with_nothing_missing(
     assert gateway.drop_connections() == 1
     # Segment 3 is produced while the listener is away: only catchUp can bring it.
     gateway.record(SESSION, gateway.segment_frames(SESSION, 3))
-    page.wait_for_function(
-        "() => document.body.dataset.state === 'live'"
-        " && document.querySelectorAll('#captions li').length >= 3"
-    )
+    wait_for_captions(page, 3)
+    wait_status(page, "Live")
     gateway.publish(SESSION, gateway.segment_frames(SESSION, 4))
     wait_for_captions(page, 4)
     assert caption_sequences(page) == [1, 2, 3, 4]
@@ -155,7 +152,6 @@ def test_session_ended_shows_a_clear_end_state(
     page.wait_for_selector("#ended", state="visible")
     assert page.inner_text("#status") == "Session ended"
     assert "The session has ended" in page.inner_text("#ended")
-    assert page.evaluate("document.body.dataset.state") == "ended"
     screenshot(page, "behaviour-phone-ended")
 
 
@@ -172,12 +168,12 @@ def test_a_refusal_is_shown_in_words(
     gateway.languages = ("es", "ca", "fr", "de")  # offered by the page, refused at connect
     page = new_page()
     page.goto(gateway.url + query)
-    page.wait_for_selector("body[data-ready=true]")
+    wait_ready(page)
     gateway.languages = ("es", "ca", "fr")
     page.click("#start")
     page.wait_for_selector("#join-error", state="visible")
     assert words in page.inner_text("#join-error")
-    assert page.evaluate("document.body.dataset.state") == "error"
+    assert page.get_attribute("#status", "data-state") == "error"
     assert gateway.connects == 0
 
 
@@ -187,7 +183,7 @@ def test_a_join_code_is_asked_for_checked_and_accepted(
     gateway.add_session("quiet-lynx-500", join_code="4321")
     page = new_page()
     page.goto(gateway.url + "?sessionId=quiet-lynx-500&targetLanguage=ca")
-    page.wait_for_selector("body[data-ready=true]")
+    wait_ready(page)
     assert page.is_hidden("#join-code")
     page.click("#start")
     page.wait_for_selector("#join-code", state="visible")
@@ -203,7 +199,7 @@ def test_a_join_code_is_asked_for_checked_and_accepted(
 
     page.fill("#join-code", "4321")
     page.keyboard.press("Enter")
-    page.wait_for_selector("body[data-state=live]")
+    wait_live(page)
     assert "joinCode" not in page.url  # never kept in the address bar
 
 
@@ -223,14 +219,14 @@ def test_join_form_is_keyboard_operable_and_prefilled(
 ) -> None:
     page = new_page()
     page.goto(gateway.url + f"?sessionId={SESSION}&targetLanguage=fr")
-    page.wait_for_selector("body[data-ready=true]")
+    wait_ready(page)
     assert page.input_value("#session-id") == SESSION
     assert page.input_value("#language") == "fr"
     assert page.evaluate("document.activeElement.id") == "start"
     for control in ("session-id", "language"):
         assert page.locator(f"label[for={control}]").count() == 1
     page.keyboard.press("Enter")
-    page.wait_for_selector("body[data-state=live]")
+    wait_live(page)
     assert page.evaluate("document.activeElement.id") == "listen-title"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "leave"
