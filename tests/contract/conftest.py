@@ -53,7 +53,7 @@ class Aws:
     resources: LocalResources
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.settings.region)
+        return boto3.session.Session().client(service, region_name=self.settings.region)  # type: ignore[call-overload]
 
 
 @pytest.fixture
