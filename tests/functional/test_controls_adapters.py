@@ -1,6 +1,7 @@
-"""Issue 8's DynamoDB writes on moto tables built from the wiring: the listener cap in
-the counting write, the one-write language move, pause flags, activity and TTL, and
-the sweeper's filtered scan and conditional end."""
+"""Issue 8's DynamoDB writes on moto tables built from the wiring: the connection's
+language move in the index, pause flags, activity and TTL, and the sweeper's filtered
+scan and conditional end. (The listener cap and the counted language switch are the
+ListenerRegistry's: tests/contract/test_listener_registry.py.)"""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from moto import mock_aws
 from polycast.adapters.aws.connections import DynamoConnectionStore
 from polycast.adapters.aws.sessions import DynamoSessionStore
 from polycast.domain.models import Connection
-from polycast.errors import SessionEnded, SessionFull
 from polycast.services.session_sweeper import SessionSweeper
 from polycast_kit.local.resources import create_resources, local_settings
 from polycast_kit.testing.events import MemoryEventPublisher
@@ -42,36 +42,6 @@ def item(ddb: Any, session_id: str = SESSION) -> dict[str, Any]:
         TableName="polycast-sessions", Key={"sessionId": {"S": session_id}}
     )["Item"]
     return found
-
-
-def test_the_cap_lives_in_the_counting_write(ddb: Any) -> None:
-    sessions = DynamoSessionStore(ddb, "polycast-sessions")
-    sessions.start(SESSION, "en")
-    sessions.add_listener(SESSION, "es", max_listeners=2)
-    sessions.add_listener(SESSION, "fr", max_listeners=2)
-    with pytest.raises(SessionFull):
-        sessions.add_listener(SESSION, "es", max_listeners=2)
-    session = sessions.get(SESSION)
-    assert session is not None
-    assert (session.listener_count, session.language_counts) == (2, {"es": 1, "fr": 1})
-    sessions.add_listener(SESSION, "es")  # 0: unlimited
-    sessions.end(SESSION, reason="done")
-    with pytest.raises(SessionEnded):
-        sessions.add_listener(SESSION, "es", max_listeners=10)
-
-
-def test_a_language_move_is_one_write_and_keeps_the_total(ddb: Any) -> None:
-    sessions = DynamoSessionStore(ddb, "polycast-sessions")
-    sessions.start(SESSION, "en")
-    sessions.add_listener(SESSION, "es")
-    sessions.add_listener(SESSION, "es")
-
-    moved = sessions.move_listener(SESSION, "es", "fr")
-
-    assert (moved.listener_count, moved.language_counts) == (2, {"es": 1, "fr": 1})
-    # A drifted count (old already at zero): the new language is still counted in.
-    drifted = sessions.move_listener(SESSION, "ca", "gl")
-    assert drifted.language_counts == {"es": 1, "fr": 1, "gl": 1}
 
 
 def test_a_connection_moves_between_languages_in_the_index(ddb: Any) -> None:

@@ -25,11 +25,12 @@ from aws_kinesis_agg.aggregator import RecordAggregator
 from moto import mock_aws
 
 from polycast import schemas, wiring
+from polycast.adapters.aws.listeners import DynamoListenerRegistry
 from polycast.adapters.aws.sessions import DynamoSessionStore
-from polycast.adapters.aws.translation_cache import DynamoTranslationCacheStore
 from polycast.composition import processor_dependencies
 from polycast.config import Settings
-from polycast.errors import SessionEnded, SessionNotFound, Throttled
+from polycast.domain.models import Connection
+from polycast.errors import Throttled
 from polycast_kit.cli.events import EventTap
 from polycast_kit.local.functions import load_module, new_context
 from polycast_kit.local.resources import LocalResources, create_resources, local_settings
@@ -71,6 +72,7 @@ class Pipeline:
     translator: ScriptedTranslator
     synthesizer: FakeSynthesizer
     sessions: DynamoSessionStore
+    listeners: DynamoListenerRegistry
     # Every event on the bus: a private rule + queue (the analytics rule leaves out
     # the events carrying transcript text, SegmentReady among them).
     tap: EventTap
@@ -82,9 +84,10 @@ class Pipeline:
         return result
 
     def listen(self, session_id: str, *languages: str) -> None:
+        """A started session with these listeners, counted in as $connect counts them."""
         self.sessions.start(session_id, "en")
-        for language in languages:
-            self.sessions.add_listener(session_id, language)
+        for n, language in enumerate(languages):
+            self.listeners.admit(Connection(f"{session_id}-{n}=", session_id, language, 1))
 
     def drain(self, queue: str) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs", region_name="us-east-1")
@@ -132,15 +135,21 @@ def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
         )
         handler = load_module(wiring.TRANSCRIPT_PROCESSOR)
         handler.use_dependencies(deps)
-        sessions = DynamoSessionStore(
-            boto3.client("dynamodb", region_name="us-east-1"), settings.sessions_table
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        sessions = DynamoSessionStore(ddb, settings.sessions_table)
+        listeners = DynamoListenerRegistry(
+            ddb,
+            connections_table=settings.connections_table,
+            sessions_table=settings.sessions_table,
         )
         tap = EventTap(
             boto3.client("events", region_name="us-east-1"),
             boto3.client("sqs", region_name="us-east-1"),
             bus_name=resources.bus_name,
         ).open()
-        yield Pipeline(settings, resources, handler, translator, synthesizer, sessions, tap)
+        yield Pipeline(
+            settings, resources, handler, translator, synthesizer, sessions, listeners, tap
+        )
         deps.close()
 
 
@@ -420,41 +429,3 @@ def test_session_ended_reaches_the_broadcaster_rule(pipeline: Pipeline) -> None:
     assert failures(late) == []
     rejected = [d for t, d in pipeline.emitted() if t == "TranscriptRejected"]
     assert [d["code"] for d in rejected] == ["SESSION_ENDED"]
-
-
-# ---- the DynamoDB adapters the connection handlers share --------------------------
-
-
-def test_listener_counts_are_atomic_and_never_negative(pipeline: Pipeline) -> None:
-    store = pipeline.sessions
-    with pytest.raises(SessionNotFound):
-        store.add_listener(A, "es")
-    assert store.start(A, "en") is True
-    assert store.start(A, "en") is False
-    store.add_listener(A, "es")
-    session = store.add_listener(A, "fr")
-    assert (session.listener_count, session.language_counts) == (2, {"es": 1, "fr": 1})
-    assert session.active_languages == ["es", "fr"]
-    session = store.remove_listener(A, "es")
-    assert session is not None
-    assert session.language_counts == {"es": 0, "fr": 1}
-    session = store.remove_listener(A, "es")  # already zero: stays zero
-    assert session is not None
-    assert (session.listener_count, session.language_counts["es"]) == (1, 0)
-    assert store.remove_listener("no-such-session", "es") is None
-    assert store.end(A, reason="done") is True
-    assert store.end(A, reason="done") is False
-    with pytest.raises(SessionEnded):
-        store.add_listener(A, "es")
-    assert store.next_sequence(A) == 1
-    assert store.next_sequence(A) == 2
-
-
-def test_translation_cache_table_round_trip(pipeline: Pipeline) -> None:
-    store = DynamoTranslationCacheStore(
-        boto3.client("dynamodb", region_name="us-east-1"),
-        pipeline.settings.cached_translations_table,
-    )
-    items = {f"k{n}": f"v{n}" for n in range(30)}  # more than one BatchWriteItem
-    store.put_many(items, ttl_seconds=60)
-    assert store.get_many([*items, "missing"]) == items

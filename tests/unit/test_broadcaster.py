@@ -17,6 +17,7 @@ from polycast.services.broadcaster import CONNECTING_GRACE_SECONDS, AudienceSlic
 from polycast_kit.testing.audio import MemoryAudioStore
 from polycast_kit.testing.connections import MemoryConnectionStore
 from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.listeners import MemoryListenerRegistry
 from polycast_kit.testing.segments import MemorySegmentLog
 from polycast_kit.testing.sender import RecordingSender
 from polycast_kit.testing.sessions import MemorySessionStore
@@ -37,6 +38,7 @@ class World:
     def broadcaster(self, **kw: Any) -> Broadcaster:
         return Broadcaster(
             connections=self.connections,
+            listeners=MemoryListenerRegistry(self.connections, self.sessions),
             sessions=self.sessions,
             segments=self.segments,
             sender=self.sender,
@@ -47,8 +49,9 @@ class World:
         )
 
     def join(self, connection_id: str, language: str, *, paused: bool = False) -> None:
-        self.connections.put(Connection(connection_id, SESSION, language, 1, paused))
-        self.sessions.add_listener(SESSION, language)
+        MemoryListenerRegistry(self.connections, self.sessions).admit(
+            Connection(connection_id, SESSION, language, 1, paused)
+        )
 
 
 @pytest.fixture
@@ -329,8 +332,9 @@ def test_a_410_from_a_connection_still_connecting_skips_it_without_pruning(
 ) -> None:
     """API Gateway answers 410 to a post during $connect; that listener is not gone."""
     now = 1_000.0
-    world.connections.put(Connection("young", SESSION, "es", int(now) - 2))
-    world.sessions.add_listener(SESSION, "es")
+    MemoryListenerRegistry(world.connections, world.sessions).admit(
+        Connection("young", SESSION, "es", int(now) - 2)
+    )
     world.sender.gone.add("young")
 
     result = world.broadcaster(clock=lambda: now).broadcast_segment(segment(1, "es"))
@@ -342,8 +346,9 @@ def test_a_410_from_a_connection_still_connecting_skips_it_without_pruning(
 
 def test_a_410_past_the_grace_period_prunes(world: World) -> None:
     now = 1_000.0
-    world.connections.put(Connection("old", SESSION, "es", int(now - CONNECTING_GRACE_SECONDS) - 1))
-    world.sessions.add_listener(SESSION, "es")
+    MemoryListenerRegistry(world.connections, world.sessions).admit(
+        Connection("old", SESSION, "es", int(now - CONNECTING_GRACE_SECONDS) - 1)
+    )
     world.sender.gone.add("old")
 
     result = world.broadcaster(clock=lambda: now).broadcast_segment(segment(1, "es"))
@@ -356,8 +361,9 @@ def test_a_410_past_the_grace_period_prunes(world: World) -> None:
 def test_a_zero_grace_prunes_even_a_young_connection(world: World) -> None:
     """A gateway that holds posts until the upgrade completes needs no grace."""
     now = 1_000.0
-    world.connections.put(Connection("young", SESSION, "es", int(now)))
-    world.sessions.add_listener(SESSION, "es")
+    MemoryListenerRegistry(world.connections, world.sessions).admit(
+        Connection("young", SESSION, "es", int(now))
+    )
     world.sender.gone.add("young")
 
     result = world.broadcaster(clock=lambda: now, prune_grace_seconds=0).broadcast_segment(

@@ -14,6 +14,7 @@ from polycast.services.connections import ConnectionService, hash_join_code, joi
 from polycast_kit.testing.audio import MemoryAudioStore
 from polycast_kit.testing.connections import MemoryConnectionStore
 from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.listeners import MemoryListenerRegistry
 from polycast_kit.testing.segments import MemorySegmentLog
 from polycast_kit.testing.sender import RecordingSender
 from polycast_kit.testing.sessions import MemorySessionStore
@@ -45,6 +46,7 @@ def make_world(max_listeners: int = 0) -> World:
     service = ConnectionService(
         sessions=sessions,
         connections=connections,
+        listeners=MemoryListenerRegistry(connections, sessions),
         segments=segments,
         sender=sender,
         publisher=publisher,
@@ -228,6 +230,7 @@ def test_disconnect_after_a_410_prune_does_not_count_out_twice(world: World) -> 
     assert connection is not None
     broadcaster = Broadcaster(
         connections=world.connections,
+        listeners=MemoryListenerRegistry(world.connections, world.sessions),
         sessions=world.sessions,
         segments=world.segments,
         sender=world.sender,

@@ -21,6 +21,7 @@ from polycast.services.session_sweeper import SessionSweeper
 from polycast_kit.cli.produce import control_record
 from polycast_kit.testing.connections import MemoryConnectionStore
 from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.listeners import MemoryListenerRegistry
 from polycast_kit.testing.segments import MemorySegmentLog
 from polycast_kit.testing.sender import RecordingSender
 from polycast_kit.testing.sessions import MemorySessionStore
@@ -133,9 +134,11 @@ class Listeners:
         self.segments = MemorySegmentLog()
         self.sender = RecordingSender()
         self.publisher = MemoryEventPublisher()
+        self.registry = MemoryListenerRegistry(self.connections, self.sessions)
         self.service = ConnectionService(
             sessions=self.sessions,
             connections=self.connections,
+            listeners=self.registry,
             segments=self.segments,
             sender=self.sender,
             publisher=self.publisher,
@@ -221,19 +224,20 @@ def test_a_bad_switch_changes_nothing(body: dict[str, Any], code: str) -> None:
     assert world.connections.get("c1") == Connection("c1", SESSION, "es", int(NOW))
 
 
-def test_a_switch_whose_count_write_fails_puts_the_connection_back() -> None:
+def test_a_switch_whose_write_fails_leaves_the_connection_and_counts() -> None:
     world = Listeners()
     world.join("c1", "es")
 
-    def broken(session_id: str, old: str, new: str) -> Any:
-        raise PolycastError("DynamoDB move listener: boom")
+    def broken(connection: Connection, new: str) -> Any:
+        raise PolycastError("DynamoDB switch listener: boom")
 
-    world.sessions.move_listener = broken  # type: ignore[method-assign]
+    world.registry.switch = broken  # type: ignore[method-assign]
     with pytest.raises(PolycastError):
         world.service.switch_language("c1", {"targetLanguage": "fr"})
     connection = world.connections.get("c1")
     assert connection is not None
     assert connection.language == "es"
+    assert world.counts() == (1, {"es": 1})
 
 
 def test_actions_on_an_unknown_connection_or_ended_session_say_so() -> None:
@@ -288,7 +292,7 @@ def test_the_cap_is_enforced_by_the_counting_write_itself() -> None:
     world.join("c2", "fr")  # the racing connect that got there first
 
     with pytest.raises(SessionFull):
-        world.sessions.add_listener(SESSION, "fr", max_listeners=2)
+        world.registry.admit(Connection("c9", SESSION, "fr", 1), max_listeners=2)
     with pytest.raises(PolycastError) as refused:
         world.join("c3", "fr")
     assert (refused.value.status, refused.value.code) == (503, "SESSION_FULL")
@@ -306,6 +310,7 @@ def test_speaker_notices_reach_every_listener_paused_ones_too() -> None:
     world.service.pause("c2")
     broadcaster = Broadcaster(
         connections=world.connections,
+        listeners=world.registry,
         sessions=world.sessions,
         segments=world.segments,
         sender=world.sender,

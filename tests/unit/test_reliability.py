@@ -15,8 +15,15 @@ import pytest
 
 from polycast import schemas
 from polycast.errors import TransientError
-from polycast_kit.reliability import PORTS, ReliabilityRun, Scenario, Tally, table_scenarios
-from polycast_kit.reliability.harness import ListenerPlayback, markdown_table
+from polycast_kit.reliability import (
+    PORTS,
+    ListenerPlayback,
+    ReliabilityRun,
+    Scenario,
+    Tally,
+    markdown_table,
+    table_scenarios,
+)
 from polycast_kit.testing.translator import FakeTranslator
 
 
@@ -101,8 +108,8 @@ def test_kinesis_partial_batch_failures_replay_without_duplicates() -> None:
     harness, tally = run(Scenario("redelivery", 0.3, seed=5))
     invocations = harness.poller.cursors[harness.kinesis.shard_id]
     assert invocations.attempts == 0  # the shard finished
-    assert harness._translator_plan is not None
-    assert sum(harness._translator_plan.injected.values()) > 0
+    assert harness.translator_plan is not None
+    assert sum(harness.translator_plan.injected.values()) > 0
     check(tally)
     assert tally.duplicates_sent == 0
 

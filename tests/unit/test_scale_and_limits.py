@@ -22,6 +22,7 @@ from polycast.services.translation_cache import TranslationCache
 from polycast_kit.testing.audio import MemoryAudioStore
 from polycast_kit.testing.connections import MemoryConnectionStore
 from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.listeners import MemoryListenerRegistry
 from polycast_kit.testing.segments import MemorySegmentLog
 from polycast_kit.testing.sender import RecordingSender
 from polycast_kit.testing.sessions import MemorySessionStore
@@ -45,8 +46,9 @@ class Audience:
 
     def join(self, count: int, language: str = "es") -> None:
         for n in range(count):
-            self.connections.put(Connection(f"{language}-{n}", SESSION, language, 1))
-            self.sessions.add_listener(SESSION, language)
+            MemoryListenerRegistry(self.connections, self.sessions).admit(
+                Connection(f"{language}-{n}", SESSION, language, 1)
+            )
 
     def run_slices(self) -> list[dict[str, Any]]:
         """Hand every published BroadcastSlice to "another invocation" (same service)."""
@@ -66,6 +68,7 @@ def audience() -> Audience:
     publisher = MemoryEventPublisher()
     broadcaster = Broadcaster(
         connections=connections,
+        listeners=MemoryListenerRegistry(connections, sessions),
         sessions=sessions,
         segments=segments,
         sender=sender,
@@ -426,8 +429,9 @@ def test_a_410_from_a_connection_still_connecting_does_not_prune_it(audience: Au
     now = 1_000_000.0
     audience.broadcaster.clock = lambda: now
     for cid, connected_at in (("fresh", int(now) - 2), ("old", int(now) - 600)):
-        audience.connections.put(Connection(cid, SESSION, "es", connected_at))
-        audience.sessions.add_listener(SESSION, "es")
+        MemoryListenerRegistry(audience.connections, audience.sessions).admit(
+            Connection(cid, SESSION, "es", connected_at)
+        )
         audience.sender.gone.add(cid)  # API Gateway answers 410 to both
 
     result = audience.broadcaster.handle("SegmentReady", ready())

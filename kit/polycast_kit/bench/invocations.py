@@ -19,11 +19,14 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from polycast import composition
+from polycast.config import Settings
 from polycast.domain.models import Connection
 from polycast.services.broadcaster import Broadcaster
 from polycast_kit.bench.latency import POST_MS, Latency, SlowSender
 from polycast_kit.testing.connections import MemoryConnectionStore
 from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.listeners import MemoryListenerRegistry
 from polycast_kit.testing.segments import MemorySegmentLog
 from polycast_kit.testing.sessions import MemorySessionStore
 
@@ -68,14 +71,19 @@ def _start_worker(audience: Audience) -> None:
     publisher = MemoryEventPublisher()
     _state["sender"] = sender
     _state["publisher"] = publisher
-    _state["broadcaster"] = Broadcaster(
-        connections=store,
-        sessions=sessions,
-        segments=MemorySegmentLog(),
-        sender=sender,
-        publisher=publisher,
-        max_concurrent=audience.concurrency,
-        audience_slice_size=audience.slice_size,
+    _state["broadcaster"] = composition.build_broadcaster(
+        Settings(
+            max_concurrent_broadcasts=audience.concurrency,
+            audience_slice_size=audience.slice_size,
+        ),
+        composition.ListenerPorts(
+            sessions=sessions,
+            connections=store,
+            listeners=MemoryListenerRegistry(store, sessions),
+            segments=MemorySegmentLog(),
+            sender=sender,
+            publisher=publisher,
+        ),
     )
 
 

@@ -1,13 +1,13 @@
 """The services wired to memory fakes, and Lambda-shaped Kinesis events, for scenarios.
 
-Built the way ``polycast.composition`` builds them (same classes, same defaults),
-only with in-memory stores, so a scenario measures the services, not DynamoDB.
+Built by ``polycast.composition`` (the builders every deployed function goes
+through), only with in-memory stores injected, so a scenario measures the
+services as deployed, not DynamoDB.
 """
 
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -15,6 +15,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from polycast import composition
+from polycast.config import Settings
 from polycast.ports import AudioStore, PublishResult, Synthesizer, TranslationCacheStore, Translator
 from polycast.services.orchestrator import Orchestrator
 from polycast.services.processor import TranscriptProcessor
@@ -25,11 +27,9 @@ from polycast_kit.testing.idempotency import MemoryPersistenceLayer
 from polycast_kit.testing.sessions import MemorySessionStore
 from polycast_kit.testing.translation_cache import MemoryTranslationCacheStore
 
-# What the deployed processor uses (composition passes no max_parallel_sessions).
-DEFAULT_PARALLEL_SESSIONS: int = (
-    inspect.signature(TranscriptProcessor.__init__).parameters["max_parallel_sessions"].default
-)
-LANGUAGE_WORKERS = 32  # composition.processor_dependencies(max_language_workers=32)
+# What the deployed processor uses.
+DEFAULT_PARALLEL_SESSIONS = composition.PARALLEL_SESSIONS
+LANGUAGE_WORKERS = composition.LANGUAGE_WORKERS
 
 FIRST_SEQUENCE_NUMBER = 49590338271490256608559692538361571095921575989136588898
 TEN_LANGUAGES: tuple[str, ...] = ("es", "fr", "de", "it", "pt", "ja", "ko", "zh", "ar", "hi")
@@ -134,27 +134,21 @@ def memory_pipeline(
 ) -> Pipeline:
     """The transcript processor as composition builds it, on memory stores."""
     sessions = sessions or MemorySessionStore()
-    cache = TranslationCache(
-        cache_store or MemoryTranslationCacheStore(), max_entries=max_cache_entries
-    )
-    orchestrator = Orchestrator(
-        sessions=sessions,
-        translator=translator,
-        synthesizer=synthesizer,
-        cache=cache,
-        audio=audio or MemoryAudioStore(),
-        publisher=publisher,
-        audio_bucket="polycast-audio",
-        max_workers=language_workers,
-    )
-    processor = TranscriptProcessor(
-        orchestrator=orchestrator,
-        sessions=sessions,
-        publisher=publisher,
-        idempotency_store=MemoryPersistenceLayer,
+    deps = composition.build_processor(
+        Settings(max_cache_entries=max_cache_entries),
+        composition.ProcessorPorts(
+            sessions=sessions,
+            translator=translator,
+            synthesizer=synthesizer,
+            translation_cache=cache_store or MemoryTranslationCacheStore(),
+            audio=audio or MemoryAudioStore(),
+            publisher=publisher,
+            idempotency_store=MemoryPersistenceLayer,
+        ),
+        max_language_workers=language_workers,
         max_parallel_sessions=max_parallel_sessions,
     )
-    return Pipeline(processor, orchestrator, sessions, cache)
+    return Pipeline(deps.processor, deps.orchestrator, sessions, deps.cache)
 
 
 def listen(sessions: MemorySessionStore, session_id: str, counts: Mapping[str, int]) -> None:

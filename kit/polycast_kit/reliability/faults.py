@@ -24,7 +24,8 @@ from polycast.ports import PublishResult
 
 FAULT_KINDS: tuple[str, ...] = ("throttling", "5xx", "timeout", "gone", "redelivery")
 
-# Every port a fault can be injected into ("bus" is the EventPublisher).
+# Every port a fault can be injected into ("bus" is the EventPublisher, "listeners"
+# the ListenerRegistry).
 PORTS: tuple[str, ...] = (
     "translator",
     "synthesizer",
@@ -33,6 +34,7 @@ PORTS: tuple[str, ...] = (
     "sessions",
     "segments",
     "connections",
+    "listeners",
     "sender",
     "bus",
 )

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
+from polycast.domain.events import segment_from_detail, segment_ready
 from polycast.domain.models import Segment
 
 
 class MemorySegmentLog:
-    """Keeps every segment (no TTL expiry): enough for tests and single-process runs."""
+    """Keeps every segment (no TTL expiry): enough for tests and single-process runs.
+
+    A segment is kept as its ``SegmentReady`` detail, as the table keeps it, so a
+    catch-up returns exactly what the table would (inline audio carries no size).
+    """
 
     def __init__(self) -> None:
-        self._segments: dict[tuple[str, str, int], Segment] = {}
+        self._segments: dict[tuple[str, str, int], dict[str, Any]] = {}
         self._delivered: set[tuple[str, str, int, str]] = set()
         self._lock = threading.Lock()
 
@@ -20,7 +26,7 @@ class MemorySegmentLog:
         with self._lock:
             if key in self._segments:
                 return False
-            self._segments[key] = segment
+            self._segments[key] = segment_ready(segment)
             return True
 
     def mark_delivered(
@@ -46,8 +52,8 @@ class MemorySegmentLog:
     ) -> list[Segment]:
         with self._lock:
             later = [
-                s
-                for (sid, lang, seq), s in self._segments.items()
+                segment_from_detail(detail)
+                for (sid, lang, seq), detail in self._segments.items()
                 if sid == session_id and lang == language and seq > from_sequence
             ]
         later.sort(key=lambda s: s.sequence)

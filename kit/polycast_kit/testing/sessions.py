@@ -1,4 +1,9 @@
-"""In-memory SessionStore with the same atomic semantics as the DynamoDB one."""
+"""In-memory SessionStore with the same atomic semantics as the DynamoDB one.
+
+``tests/contract/test_session_store.py`` runs the same tests against both. The
+listener counts are changed by :class:`~polycast_kit.testing.listeners.MemoryListenerRegistry`
+(under this store's lock), as DynamoDB's registry changes them in a transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from polycast.domain.models import Session
-from polycast.errors import SessionEnded, SessionFull, SessionNotFound
+from polycast.errors import SessionEnded, SessionNotFound
 
 
 class MemorySessionStore:
@@ -50,57 +55,12 @@ class MemorySessionStore:
 
     def next_sequence(self, session_id: str) -> int:
         with self._lock:
-            session = self.sessions.get(session_id) or Session(session_id, "en")
+            session = self.sessions.get(session_id)
+            if session is None:
+                raise SessionNotFound(f"no session {session_id}")
             session = replace(session, last_sequence=session.last_sequence + 1)
             self.sessions[session_id] = session
             return session.last_sequence
-
-    def add_listener(self, session_id: str, language: str, *, max_listeners: int = 0) -> Session:
-        with self._lock:
-            session = self.sessions.get(session_id)
-            if session is None:
-                raise SessionNotFound(f"no session {session_id}")
-            if session.status == "ended":
-                raise SessionEnded(f"session {session_id} has ended")
-            if max_listeners > 0 and session.listener_count >= max_listeners:
-                raise SessionFull(f"session {session_id} is full ({max_listeners} listeners)")
-            counts = dict(session.language_counts)
-            counts[language] = counts.get(language, 0) + 1
-            session = replace(
-                session, listener_count=session.listener_count + 1, language_counts=counts
-            )
-            self.sessions[session_id] = session
-            return session
-
-    def remove_listener(self, session_id: str, language: str) -> Session | None:
-        with self._lock:
-            session = self.sessions.get(session_id)
-            if session is None:
-                return None
-            counts = dict(session.language_counts)
-            if counts.get(language, 0) <= 0 or session.listener_count <= 0:
-                return session
-            counts[language] -= 1
-            session = replace(
-                session, listener_count=session.listener_count - 1, language_counts=counts
-            )
-            self.sessions[session_id] = session
-            return session
-
-    def move_listener(self, session_id: str, old: str, new: str) -> Session:
-        with self._lock:
-            session = self.sessions.get(session_id)
-            if session is None:
-                raise SessionNotFound(f"no session {session_id}")
-            if session.status == "ended":
-                raise SessionEnded(f"session {session_id} has ended")
-            counts = dict(session.language_counts)
-            if counts.get(old, 0) > 0:
-                counts[old] -= 1
-            counts[new] = counts.get(new, 0) + 1
-            session = replace(session, language_counts=counts)
-            self.sessions[session_id] = session
-            return session
 
     def set_paused(self, session_id: str, paused: bool) -> bool:
         with self._lock:
@@ -118,14 +78,22 @@ class MemorySessionStore:
     def touch(self, session_id: str) -> None:
         with self._lock:
             session = self.sessions.get(session_id)
-            if session is not None:
+            if session is not None and session.status == "active":  # as the conditional write
                 self.touches += 1
                 self.sessions[session_id] = replace(session, last_activity_at=int(self.clock()))
 
     def stale_sessions(self, *, idle_before: int, started_before: int) -> Iterator[Session]:
         with self._lock:
             found = [s for s in self.sessions.values() if _stale(s, idle_before, started_before)]
-        yield from found
+        # What DynamoDB's scan projects: the sweeper needs no more.
+        for session in found:
+            yield Session(
+                session.session_id,
+                session.source_language,
+                status=session.status,
+                created_at=session.created_at,
+                last_activity_at=session.last_activity_at,
+            )
 
     def end_stale(
         self, session_id: str, *, reason: str, idle_before: int, started_before: int

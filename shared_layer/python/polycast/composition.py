@@ -1,12 +1,20 @@
-"""Composition root: the one place that picks adapters for each function.
+"""Composition root: the one place that builds the services and picks their adapters.
 
-Each handler calls its ``*_dependencies(settings)`` once per container and keeps
-the result, so boto3 clients and pools survive warm starts.
+Two halves:
+
+- ``build_*(settings, ports)`` make each function's services from the ports they are
+  given. Every tuning figure comes from :class:`Settings`, so whatever runs the
+  services — a Lambda container, the developer kit's bench and fault harness on its
+  in-memory fakes — gets them as deployed.
+- ``*_dependencies(settings)`` build the AWS adapters (boto3 on DynamoDB, S3,
+  EventBridge, API Gateway) and call the builders. Each handler calls its own once
+  per container and keeps the result, so boto3 clients and pools survive warm starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import time
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -15,8 +23,19 @@ from botocore.config import Config
 
 from polycast.config import Settings
 from polycast.domain.languages import SUPPORTED_LANGUAGES
-from polycast.ports import Synthesizer, Translator
-from polycast.services.broadcaster import Broadcaster
+from polycast.ports import (
+    AudioStore,
+    ConnectionStore,
+    EventPublisher,
+    ListenerRegistry,
+    SegmentLog,
+    Sender,
+    SessionStore,
+    Synthesizer,
+    TranslationCacheStore,
+    Translator,
+)
+from polycast.services.broadcaster import RETRY_DELAYS, Broadcaster
 from polycast.services.connections import ConnectionService
 from polycast.services.orchestrator import Orchestrator
 from polycast.services.processor import TranscriptProcessor
@@ -103,31 +122,6 @@ def supported_target_languages(settings: Settings) -> Collection[str]:
         return SUPPORTED_LANGUAGES
 
 
-def _shared_adapters(settings: Settings, *, pool: int) -> dict[str, Any]:
-    """Stores and publishers both WebSocket-side functions use."""
-    from polycast.adapters.aws import clients
-    from polycast.adapters.aws.audio import S3AudioStore
-    from polycast.adapters.aws.connections import DynamoConnectionStore
-    from polycast.adapters.aws.events import EventBridgePublisher
-    from polycast.adapters.aws.segments import DynamoSegmentLog
-    from polycast.adapters.aws.sender import ApiGatewaySender
-    from polycast.adapters.aws.sessions import DynamoSessionStore
-
-    ddb = clients.client("dynamodb", settings, pool=max(10, pool))
-    return {
-        "sessions": DynamoSessionStore(ddb, settings.sessions_table),
-        "connections": DynamoConnectionStore(ddb, settings.connections_table),
-        "segments": DynamoSegmentLog(ddb, settings.segments_table),
-        "sender": ApiGatewaySender(management_client(settings, pool=pool)),
-        "publisher": EventBridgePublisher(
-            clients.client("events", settings), settings.event_bus_name
-        ),
-        "audio": S3AudioStore(
-            clients.client("s3", settings), settings.audio_bucket, url_base=audio_url_base(settings)
-        ),
-    }
-
-
 def audio_url_base(settings: Settings) -> str:
     """Where listeners fetch referenced audio: ``AUDIO_URL_BASE``, or presigned S3.
 
@@ -153,39 +147,6 @@ def service_limits(settings: Settings) -> ServiceLimits:
     )
 
 
-def broadcaster_dependencies(settings: Settings) -> Broadcaster:
-    pool = settings.max_concurrent_broadcasts
-    return Broadcaster(
-        **_shared_adapters(settings, pool=pool),
-        max_concurrent=pool,
-        segment_ttl_seconds=settings.segment_buffer_ttl_seconds,
-        audience_slice_size=settings.audience_slice_size,
-        prune_grace_seconds=settings.prune_grace_seconds,
-    )
-
-
-def connection_dependencies(settings: Settings) -> ConnectionService:
-    return ConnectionService(
-        **_shared_adapters(settings, pool=10),
-        supported_languages=supported_target_languages(settings),
-        max_listeners_per_session=settings.max_listeners_per_session,
-    )
-
-
-def session_sweeper_dependencies(settings: Settings) -> SessionSweeper:
-    """Sessions table and the bus: the sweeper needs nothing else."""
-    from polycast.adapters.aws import clients
-    from polycast.adapters.aws.events import EventBridgePublisher
-    from polycast.adapters.aws.sessions import DynamoSessionStore
-
-    return SessionSweeper(
-        sessions=DynamoSessionStore(clients.client("dynamodb", settings), settings.sessions_table),
-        publisher=EventBridgePublisher(clients.client("events", settings), settings.event_bus_name),
-        idle_seconds=settings.session_idle_seconds,
-        max_seconds=settings.session_max_seconds,
-    )
-
-
 def activity_every_seconds(settings: Settings) -> int:
     """How often a talking session refreshes its activity: once a minute, or more
     often when the idle time is short, so a talking session never looks idle."""
@@ -193,7 +154,85 @@ def activity_every_seconds(settings: Settings) -> int:
     return 60 if idle <= 0 else max(1, min(60, idle // 4))
 
 
-# ---- transcript processor ------------------------------------------------------------
+# ---- builders: the services from the ports they are given ------------------------------
+
+
+@dataclass(frozen=True)
+class ListenerPorts:
+    """What the WebSocket side (connection handlers, broadcaster) works on."""
+
+    sessions: SessionStore
+    connections: ConnectionStore
+    listeners: ListenerRegistry
+    segments: SegmentLog
+    sender: Sender
+    publisher: EventPublisher
+    audio: AudioStore | None = None
+
+
+def build_broadcaster(
+    settings: Settings,
+    ports: ListenerPorts,
+    *,
+    retry_delays: tuple[float, ...] = RETRY_DELAYS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Broadcaster:
+    """``retry_delays`` and ``sleep``: the throttling backoff (a harness runs it at 0)."""
+    return Broadcaster(
+        connections=ports.connections,
+        listeners=ports.listeners,
+        sessions=ports.sessions,
+        segments=ports.segments,
+        sender=ports.sender,
+        publisher=ports.publisher,
+        audio=ports.audio,
+        max_concurrent=settings.max_concurrent_broadcasts,
+        segment_ttl_seconds=settings.segment_buffer_ttl_seconds,
+        audience_slice_size=settings.audience_slice_size,
+        prune_grace_seconds=settings.prune_grace_seconds,
+        retry_delays=retry_delays,
+        sleep=sleep,
+    )
+
+
+def build_connection_service(settings: Settings, ports: ListenerPorts) -> ConnectionService:
+    return ConnectionService(
+        sessions=ports.sessions,
+        connections=ports.connections,
+        listeners=ports.listeners,
+        segments=ports.segments,
+        sender=ports.sender,
+        publisher=ports.publisher,
+        audio=ports.audio,
+        supported_languages=supported_target_languages(settings),
+        max_listeners_per_session=settings.max_listeners_per_session,
+    )
+
+
+def build_session_sweeper(
+    settings: Settings, sessions: SessionStore, publisher: EventPublisher
+) -> SessionSweeper:
+    return SessionSweeper(
+        sessions=sessions,
+        publisher=publisher,
+        idle_seconds=settings.session_idle_seconds,
+        max_seconds=settings.session_max_seconds,
+    )
+
+
+@dataclass(frozen=True)
+class ProcessorPorts:
+    """What the transcript processor works on. ``fallback_synthesizers`` are tried in
+    order when ``synthesizer`` is throttled (Polly neural, then standard)."""
+
+    sessions: SessionStore
+    translator: Translator
+    synthesizer: Synthesizer
+    translation_cache: TranslationCacheStore
+    audio: AudioStore
+    publisher: EventPublisher
+    idempotency_store: Callable[[], BasePersistenceLayer]
+    fallback_synthesizers: Sequence[Synthesizer] = ()
 
 
 @dataclass
@@ -213,13 +252,118 @@ class ProcessorDeps:
             close()
 
 
+# The deployed processor's pools: one thread per language of a transcript, and one
+# per session of a Kinesis batch (a batch of 100 records can hold 100 sessions).
+LANGUAGE_WORKERS = 32
+PARALLEL_SESSIONS = 64
+
+
+def build_processor(
+    settings: Settings,
+    ports: ProcessorPorts,
+    *,
+    limits: ServiceLimits | None = None,
+    max_language_workers: int = LANGUAGE_WORKERS,
+    max_parallel_sessions: int = PARALLEL_SESSIONS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ProcessorDeps:
+    """``limits``: the rate governors (None: unlimited, as for local engines);
+    ``sleep``: the backoff between Translate attempts (a harness runs it at 0)."""
+    cache = TranslationCache(
+        ports.translation_cache,
+        max_entries=settings.max_cache_entries,
+        ttl_seconds=settings.cache_ttl_seconds,
+    )
+    orchestrator = Orchestrator(
+        sessions=ports.sessions,
+        translator=ports.translator,
+        synthesizer=ports.synthesizer,
+        cache=cache,
+        audio=ports.audio,
+        publisher=ports.publisher,
+        audio_bucket=settings.audio_bucket,
+        inline_audio_max_bytes=settings.inline_audio_max_bytes,
+        max_workers=max_language_workers,
+        fallback_synthesizers=ports.fallback_synthesizers,
+        limits=limits,
+        reference_audio_audience=settings.reference_audio_audience,
+        sleep=sleep,
+    )
+    processor = TranscriptProcessor(
+        orchestrator=orchestrator,
+        sessions=ports.sessions,
+        publisher=ports.publisher,
+        idempotency_store=ports.idempotency_store,
+        # Start/end keys must outlive the longest session; sequences the stream's retries.
+        idempotency_ttl_seconds=settings.session_max_seconds + 3600,
+        max_parallel_sessions=max_parallel_sessions,
+        activity_every_seconds=activity_every_seconds(settings),
+    )
+    return ProcessorDeps(settings, processor, orchestrator, cache)
+
+
+# ---- AWS: the adapters each deployed function uses --------------------------------------
+
+
+def _listener_ports(settings: Settings, *, pool: int) -> ListenerPorts:
+    """DynamoDB, API Gateway, EventBridge and S3 for the WebSocket-side functions."""
+    from polycast.adapters.aws import clients
+    from polycast.adapters.aws.audio import S3AudioStore
+    from polycast.adapters.aws.connections import DynamoConnectionStore
+    from polycast.adapters.aws.events import EventBridgePublisher
+    from polycast.adapters.aws.listeners import DynamoListenerRegistry
+    from polycast.adapters.aws.segments import DynamoSegmentLog
+    from polycast.adapters.aws.sender import ApiGatewaySender
+    from polycast.adapters.aws.sessions import DynamoSessionStore
+
+    ddb = clients.client("dynamodb", settings, pool=max(10, pool))
+    return ListenerPorts(
+        sessions=DynamoSessionStore(ddb, settings.sessions_table),
+        connections=DynamoConnectionStore(ddb, settings.connections_table),
+        listeners=DynamoListenerRegistry(
+            ddb,
+            connections_table=settings.connections_table,
+            sessions_table=settings.sessions_table,
+        ),
+        segments=DynamoSegmentLog(ddb, settings.segments_table),
+        sender=ApiGatewaySender(management_client(settings, pool=pool)),
+        publisher=EventBridgePublisher(clients.client("events", settings), settings.event_bus_name),
+        audio=S3AudioStore(
+            clients.client("s3", settings), settings.audio_bucket, url_base=audio_url_base(settings)
+        ),
+    )
+
+
+def broadcaster_dependencies(settings: Settings) -> Broadcaster:
+    return build_broadcaster(
+        settings, _listener_ports(settings, pool=settings.max_concurrent_broadcasts)
+    )
+
+
+def connection_dependencies(settings: Settings) -> ConnectionService:
+    return build_connection_service(settings, _listener_ports(settings, pool=10))
+
+
+def session_sweeper_dependencies(settings: Settings) -> SessionSweeper:
+    """Sessions table and the bus: the sweeper needs nothing else."""
+    from polycast.adapters.aws import clients
+    from polycast.adapters.aws.events import EventBridgePublisher
+    from polycast.adapters.aws.sessions import DynamoSessionStore
+
+    return build_session_sweeper(
+        settings,
+        DynamoSessionStore(clients.client("dynamodb", settings), settings.sessions_table),
+        EventBridgePublisher(clients.client("events", settings), settings.event_bus_name),
+    )
+
+
 def processor_dependencies(
     settings: Settings,
     *,
     translator: Translator | None = None,
     synthesizer: Synthesizer | None = None,
     idempotency_store: Callable[[], BasePersistenceLayer] | None = None,
-    max_language_workers: int = 32,
+    max_language_workers: int = LANGUAGE_WORKERS,
 ) -> ProcessorDeps:
     """Stores on DynamoDB/S3/EventBridge; engines by ``POLYCAST_ENGINES``.
 
@@ -259,40 +403,26 @@ def processor_dependencies(
                 if settings.polly_engine == "neural":  # degrade to standard under pressure
                     fallbacks.append(PollySynthesizer(polly, engine="standard"))
 
-    sessions = DynamoSessionStore(
-        ddb, settings.sessions_table, ttl_seconds=settings.session_max_seconds + 24 * 3600
-    )
-    publisher = EventBridgePublisher(clients.client("events", settings), settings.event_bus_name)
-    cache = TranslationCache(
-        DynamoTranslationCacheStore(ddb, settings.cached_translations_table),
-        max_entries=settings.max_cache_entries,
-        ttl_seconds=settings.cache_ttl_seconds,
-    )
-    orchestrator = Orchestrator(
-        sessions=sessions,
-        translator=translator,
-        synthesizer=synthesizer,
-        cache=cache,
-        audio=S3AudioStore(clients.client("s3", settings, pool=pool), settings.audio_bucket),
-        publisher=publisher,
-        audio_bucket=settings.audio_bucket,
-        inline_audio_max_bytes=settings.inline_audio_max_bytes,
-        max_workers=max_language_workers,
-        fallback_synthesizers=fallbacks,
-        limits=service_limits(settings) if settings.engines == "aws" else None,
-        reference_audio_audience=settings.reference_audio_audience,
-    )
-
     def dynamo_idempotency() -> BasePersistenceLayer:
         return DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=ddb)
 
-    processor = TranscriptProcessor(
-        orchestrator=orchestrator,
-        sessions=sessions,
-        publisher=publisher,
+    ports = ProcessorPorts(
+        sessions=DynamoSessionStore(
+            ddb, settings.sessions_table, ttl_seconds=settings.session_max_seconds + 24 * 3600
+        ),
+        translator=translator,
+        synthesizer=synthesizer,
+        fallback_synthesizers=fallbacks,
+        translation_cache=DynamoTranslationCacheStore(ddb, settings.cached_translations_table),
+        audio=S3AudioStore(clients.client("s3", settings, pool=pool), settings.audio_bucket),
+        publisher=EventBridgePublisher(clients.client("events", settings), settings.event_bus_name),
         idempotency_store=idempotency_store or dynamo_idempotency,
-        # Start/end keys must outlive the longest session; sequences the stream's retries.
-        idempotency_ttl_seconds=settings.session_max_seconds + 3600,
-        activity_every_seconds=activity_every_seconds(settings),
     )
-    return ProcessorDeps(settings, processor, orchestrator, cache, closers)
+    deps = build_processor(
+        settings,
+        ports,
+        limits=service_limits(settings) if settings.engines == "aws" else None,
+        max_language_workers=max_language_workers,
+    )
+    deps.closers.extend(closers)
+    return deps

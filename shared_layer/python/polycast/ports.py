@@ -40,6 +40,9 @@ class TranslationCacheStore(Protocol):
 
 
 class SessionStore(Protocol):
+    """The Sessions table. Listener counts are read here and written only by the
+    :class:`ListenerRegistry`, together with the connection they count."""
+
     def get(self, session_id: str) -> Session | None: ...
 
     def start(
@@ -53,23 +56,8 @@ class SessionStore(Protocol):
         ...
 
     def next_sequence(self, session_id: str) -> int:
-        """Atomically take the next stream-order sequence number."""
-        ...
-
-    def add_listener(self, session_id: str, language: str, *, max_listeners: int = 0) -> Session:
-        """Atomically count a listener in (total and per language).
-
-        With ``max_listeners`` > 0 the same write refuses a listener beyond it
-        (SessionFull), so concurrent connects cannot overshoot.
-        """
-        ...
-
-    def remove_listener(self, session_id: str, language: str) -> Session | None:
-        """Atomically count a listener out; counts never go below zero."""
-        ...
-
-    def move_listener(self, session_id: str, old: str, new: str) -> Session:
-        """One atomic write: one listener fewer in ``old``, one more in ``new``."""
+        """Atomically take the next stream-order sequence number; raises
+        SessionNotFound for a session that was never started."""
         ...
 
     def set_paused(self, session_id: str, paused: bool) -> bool:
@@ -117,7 +105,8 @@ class ConnectionStore(Protocol):
 
 
 class ListenerRegistry(Protocol):
-    """A listener's connection item and the session's counts, changed together.
+    """A listener's connection item and the session's counts, changed together: the
+    one way a listener joins, leaves or switches language.
 
     Each change is ONE write covering both tables (a DynamoDB transaction), so a
     retried request whose first attempt already applied cannot count twice: the

@@ -41,7 +41,6 @@ from polycast.ports import (
     Sender,
     SessionStore,
 )
-from polycast.services.listeners import listener_registry
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +145,7 @@ class Broadcaster:
         self,
         *,
         connections: ConnectionStore,
+        listeners: ListenerRegistry,
         sessions: SessionStore,
         segments: SegmentLog,
         sender: Sender,
@@ -158,11 +158,10 @@ class Broadcaster:
         sleep: Callable[[float], None] = time.sleep,
         audience_slice_size: int = 2000,
         clock: Callable[[], float] = time.time,
-        listeners: ListenerRegistry | None = None,
         prune_grace_seconds: float = CONNECTING_GRACE_SECONDS,
     ) -> None:
         self.connections = connections
-        self.listeners = listeners or listener_registry(connections, sessions)
+        self.listeners = listeners
         self.prune_grace_seconds = prune_grace_seconds
         self.sessions = sessions
         self.segments = segments

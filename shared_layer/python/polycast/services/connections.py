@@ -51,7 +51,6 @@ from polycast.ports import (
     SessionStore,
 )
 from polycast.services.broadcaster import encode_segment
-from polycast.services.listeners import listener_registry
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +89,7 @@ class ConnectionService:
         *,
         sessions: SessionStore,
         connections: ConnectionStore,
+        listeners: ListenerRegistry,
         segments: SegmentLog,
         sender: Sender,
         publisher: EventPublisher,
@@ -97,13 +97,12 @@ class ConnectionService:
         audio: AudioStore | None = None,
         max_listeners_per_session: int = 0,
         clock: Callable[[], float] = time.time,
-        listeners: ListenerRegistry | None = None,
     ) -> None:
         self.sessions = sessions
         self.connections = connections
         # The connection item and the counts change together (one transaction on
         # DynamoDB), so retried requests cannot count a listener twice.
-        self.listeners = listeners or listener_registry(connections, sessions)
+        self.listeners = listeners
         self.segments = segments
         self.sender = sender
         self.publisher = publisher

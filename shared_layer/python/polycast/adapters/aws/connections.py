@@ -15,56 +15,20 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from polycast import wiring
+from polycast.adapters.aws.items import (
+    CONNECTION_TTL_SECONDS,
+    conditional_failed,
+    connection_from_item,
+    connection_key,
+    connection_to_item,
+    dynamodb_error,
+)
 from polycast.domain.models import Connection
-from polycast.errors import PolycastError, TransientError
-from polycast.ports import ListenerRegistry, SessionStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-# API Gateway's 2 h connection limit, plus a margin for a late $disconnect.
-CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60
 LISTENERS_INDEX = wiring.CONNECTIONS.indexes[0].name
-
-_TRANSIENT_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
-
-
-def dynamodb_error(exc: ClientError, action: str) -> PolycastError:
-    """Map a DynamoDB ClientError to the domain: throttling and 5xx are transient."""
-    code = exc.response.get("Error", {}).get("Code", "")
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in _TRANSIENT_CODES or status >= 500:
-        return TransientError(f"DynamoDB {action}: {code or status}")
-    return PolycastError(f"DynamoDB {action}: {code or status}")
-
-
-def _to_item(connection: Connection, expires_at: int) -> dict[str, Any]:
-    return {
-        "connectionId": {"S": connection.connection_id},
-        "sessionId": {"S": connection.session_id},
-        "targetLanguage": {"S": connection.language},
-        "connectedAt": {"N": str(connection.connected_at)},
-        "paused": {"BOOL": connection.paused},
-        "expiresAt": {"N": str(expires_at)},
-    }
-
-
-def _from_item(item: dict[str, Any]) -> Connection:
-    return Connection(
-        connection_id=item["connectionId"]["S"],
-        session_id=item["sessionId"]["S"],
-        language=item["targetLanguage"]["S"],
-        connected_at=int(item.get("connectedAt", {}).get("N", "0")),
-        paused=bool(item.get("paused", {}).get("BOOL", False)),
-    )
 
 
 class DynamoConnectionStore:
@@ -83,25 +47,20 @@ class DynamoConnectionStore:
         self._ttl = ttl_seconds
         self._page_size = page_size
 
-    def listener_registry(self, sessions: SessionStore) -> ListenerRegistry | None:
-        """The transactional registry over this table and ``sessions``' table, when
-        both are DynamoDB tables reached through one client."""
-        from polycast.adapters.aws.listeners import DynamoListenerRegistry
-        from polycast.adapters.aws.sessions import DynamoSessionStore
+    @property
+    def table_name(self) -> str:
+        return self._table
 
-        if not isinstance(sessions, DynamoSessionStore):
-            return None
-        return DynamoListenerRegistry(
-            self._ddb,
-            connections_table=self._table,
-            sessions_table=sessions.table_name,
-            ttl_seconds=self._ttl,
-        )
+    @property
+    def ttl_seconds(self) -> int:
+        return self._ttl
 
     def put(self, connection: Connection) -> None:
         start = connection.connected_at or int(time.time())
         try:
-            self._ddb.put_item(TableName=self._table, Item=_to_item(connection, start + self._ttl))
+            self._ddb.put_item(
+                TableName=self._table, Item=connection_to_item(connection, start + self._ttl)
+            )
         except ClientError as exc:
             raise dynamodb_error(exc, "put connection") from exc
 
@@ -109,26 +68,26 @@ class DynamoConnectionStore:
         try:
             out = self._ddb.get_item(
                 TableName=self._table,
-                Key={"connectionId": {"S": connection_id}},
+                Key=connection_key(connection_id),
                 ConsistentRead=True,
             )
         except ClientError as exc:
             raise dynamodb_error(exc, "get connection") from exc
         item = out.get("Item")
-        return _from_item(item) if item else None
+        return connection_from_item(item) if item else None
 
     def delete(self, connection_id: str) -> Connection | None:
         """Delete and return the old item: the caller decrements counts only once."""
         try:
             out = self._ddb.delete_item(
                 TableName=self._table,
-                Key={"connectionId": {"S": connection_id}},
+                Key=connection_key(connection_id),
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
             raise dynamodb_error(exc, "delete connection") from exc
         old = out.get("Attributes")
-        return _from_item(old) if old else None
+        return connection_from_item(old) if old else None
 
     def set_paused(self, connection_id: str, paused: bool) -> Connection | None:
         """One conditional UpdateItem; None when the connection is unknown."""
@@ -161,17 +120,17 @@ class DynamoConnectionStore:
         try:
             out = self._ddb.update_item(
                 TableName=self._table,
-                Key={"connectionId": {"S": connection_id}},
+                Key=connection_key(connection_id),
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if conditional_failed(exc):
                 return None
             raise dynamodb_error(exc, action) from exc
-        return _from_item(out["Attributes"])
+        return connection_from_item(out["Attributes"])
 
     def listeners(self, session_id: str, language: str | None = None) -> Iterator[list[Connection]]:
         params: dict[str, Any] = {
@@ -193,7 +152,7 @@ class DynamoConnectionStore:
                 out = self._ddb.query(**params)
             except ClientError as exc:
                 raise dynamodb_error(exc, "query listeners") from exc
-            page = [_from_item(item) for item in out.get("Items", [])]
+            page = [connection_from_item(item) for item in out.get("Items", [])]
             if page:
                 yield page
             last = out.get("LastEvaluatedKey")

@@ -20,9 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from polycast.adapters.aws.connections import CONNECTION_TTL_SECONDS, _from_item, _to_item
-from polycast.adapters.aws.connections import dynamodb_error as _dynamodb_error
-from polycast.adapters.aws.sessions import refusal, session_from_item
+from polycast.adapters.aws.items import (
+    CONNECTION_TTL_SECONDS,
+    connection_from_item,
+    connection_key,
+    connection_to_item,
+    dynamodb_error,
+    refusal,
+    session_from_item,
+    session_key,
+)
 from polycast.domain.models import Connection, Session
 from polycast.errors import SessionFull, TransientError
 
@@ -85,14 +92,14 @@ class DynamoListenerRegistry:
             {
                 "Put": {
                     "TableName": self._connections,
-                    "Item": _to_item(connection, start + self._ttl),
+                    "Item": connection_to_item(connection, start + self._ttl),
                     "ConditionExpression": "attribute_not_exists(connectionId)",
                 }
             },
             {
                 "Update": {
                     "TableName": self._sessions,
-                    "Key": {"sessionId": {"S": session_id}},
+                    "Key": session_key(session_id),
                     "UpdateExpression": "SET listenerCount = "
                     "if_not_exists(listenerCount, :zero) + :one, languageCounts.#lang = "
                     "if_not_exists(languageCounts.#lang, :zero) + :one",
@@ -143,7 +150,7 @@ class DynamoListenerRegistry:
         delete = {
             "Delete": {
                 "TableName": self._connections,
-                "Key": {"connectionId": {"S": connection.connection_id}},
+                "Key": connection_key(connection.connection_id),
                 "ConditionExpression": "attribute_exists(connectionId) AND targetLanguage = :lang",
                 "ExpressionAttributeValues": {":lang": {"S": connection.language}},
             }
@@ -154,7 +161,7 @@ class DynamoListenerRegistry:
                 {
                     "Update": {
                         "TableName": self._sessions,
-                        "Key": {"sessionId": {"S": connection.session_id}},
+                        "Key": session_key(connection.session_id),
                         "UpdateExpression": "SET listenerCount = listenerCount - :one, "
                         "languageCounts.#lang = languageCounts.#lang - :one",
                         "ConditionExpression": "listenerCount > :zero AND "
@@ -174,6 +181,8 @@ class DynamoListenerRegistry:
     def switch(self, connection: Connection, new: str) -> Session | None:
         old = connection.language
         session_id = connection.session_id
+        if new == old:  # one update cannot both add to and take from one count
+            return self._already_switched(connection, new)
         # A fresh token per call: the SDK's retries of THIS call share it, while a
         # later switch back and forth is a new operation (a derived token would
         # make it a silent no-op for 10 minutes).
@@ -212,7 +221,7 @@ class DynamoListenerRegistry:
             {
                 "Update": {
                     "TableName": self._connections,
-                    "Key": {"connectionId": {"S": connection.connection_id}},
+                    "Key": connection_key(connection.connection_id),
                     "UpdateExpression": "SET targetLanguage = :new",
                     "ConditionExpression": "targetLanguage = :old",
                     "ExpressionAttributeValues": {":old": {"S": old}, ":new": {"S": new}},
@@ -221,7 +230,7 @@ class DynamoListenerRegistry:
             {
                 "Update": {
                     "TableName": self._sessions,
-                    "Key": {"sessionId": {"S": connection.session_id}},
+                    "Key": session_key(connection.session_id),
                     "UpdateExpression": update,
                     "ConditionExpression": condition,
                     "ExpressionAttributeNames": names,
@@ -257,7 +266,7 @@ class DynamoListenerRegistry:
                 if any(code in _RETRYABLE for code in reasons):
                     raise TransientError(f"DynamoDB {action}: TransactionConflict") from exc
                 raise _Cancelled(reasons) from exc
-            raise _dynamodb_error(exc, action) from exc
+            raise dynamodb_error(exc, action) from exc
         except BotoCoreError as exc:
             raise TransientError(f"DynamoDB {action}: {type(exc).__name__}") from exc
 
@@ -265,23 +274,23 @@ class DynamoListenerRegistry:
         try:
             out = self._ddb.get_item(
                 TableName=self._connections,
-                Key={"connectionId": {"S": connection_id}},
+                Key=connection_key(connection_id),
                 ConsistentRead=True,
             )
         except ClientError as exc:
-            raise _dynamodb_error(exc, "get connection") from exc
+            raise dynamodb_error(exc, "get connection") from exc
         item = out.get("Item")
-        return _from_item(item) if item else None
+        return connection_from_item(item) if item else None
 
     def _session(self, session_id: str) -> Session | None:
         try:
             out = self._ddb.get_item(
                 TableName=self._sessions,
-                Key={"sessionId": {"S": session_id}},
+                Key=session_key(session_id),
                 ConsistentRead=True,
             )
         except ClientError as exc:
-            raise _dynamodb_error(exc, "get session") from exc
+            raise dynamodb_error(exc, "get session") from exc
         item = out.get("Item")
         return session_from_item(item) if item else None
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from polycast.adapters.aws.connections import dynamodb_error
+from polycast.adapters.aws.items import dynamodb_error
 from polycast.domain.events import segment_from_detail, segment_ready
 from polycast.domain.models import Segment
 

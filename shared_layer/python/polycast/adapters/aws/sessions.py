@@ -13,9 +13,9 @@ talk, ended ones expire a day later), so a minute's sweep reads little; a GSI on
 ``status`` would turn every activity write into an index write on one hot key.
 
 The processor reads this ONE item per transcript to learn the active languages:
-its cost does not grow with listeners. Every change is a single UpdateItem, so
-concurrent connection handlers never lose a count, and condition expressions keep
-counts from going below zero.
+its cost does not grow with listeners. The counts are written only by the
+:mod:`.listeners` registry, together with the connection item (one transaction),
+so this store never changes them.
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from polycast.adapters.aws.connections import dynamodb_error
-from polycast.domain.models import Session
-from polycast.errors import (
-    PolycastError,
-    SessionEnded,
-    SessionFull,
-    SessionNotFound,
-    TransientError,
+from polycast.adapters.aws.items import (
+    conditional_failed,
+    dynamodb_error,
+    refusal,
+    session_from_item,
+    session_key,
 )
+from polycast.domain.models import Session
+from polycast.errors import SessionEnded, SessionNotFound, TransientError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -42,43 +42,6 @@ if TYPE_CHECKING:
 # A session item outlives the longest session by a day (for late reads), then TTL.
 DEFAULT_TTL_SECONDS = 4 * 3600 + 24 * 3600
 ENDED_TTL_SECONDS = 24 * 3600
-
-
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-def refusal(session_id: str, session: Session | None) -> PolycastError | None:
-    """Why a write conditioned on an active session was refused: absent or ended.
-
-    None when the session is active (the refusal had another cause, e.g. the cap).
-    """
-    if session is None:
-        return SessionNotFound(f"no session {session_id}")
-    if session.status == "ended":
-        return SessionEnded(f"session {session_id} has ended")
-    return None
-
-
-def session_from_item(item: dict[str, Any]) -> Session:
-    counts = {
-        lang: int(value.get("N", "0"))
-        for lang, value in (item.get("languageCounts", {}).get("M") or {}).items()
-    }
-    status = item.get("status", {}).get("S", "active")
-    created_at = int(item.get("createdAt", {}).get("N", "0"))
-    return Session(
-        session_id=item["sessionId"]["S"],
-        source_language=item.get("sourceLanguage", {}).get("S", "en"),
-        status="ended" if status == "ended" else "active",
-        listener_count=int(item.get("listenerCount", {}).get("N", "0")),
-        language_counts=counts,
-        last_sequence=int(item.get("lastSequence", {}).get("N", "0")),
-        join_code_hash=item.get("joinCodeHash", {}).get("S"),
-        paused=bool(item.get("paused", {}).get("BOOL", False)),
-        created_at=created_at,
-        last_activity_at=int(item.get("lastActivityAt", {}).get("N", "0")) or created_at,
-    )
 
 
 class DynamoSessionStore:
@@ -97,14 +60,11 @@ class DynamoSessionStore:
     def table_name(self) -> str:
         return self._table
 
-    def _key(self, session_id: str) -> dict[str, Any]:
-        return {"sessionId": {"S": session_id}}
-
     def _call(self, action: str, method: Any, **params: Any) -> Any:
         try:
             return method(TableName=self._table, **params)
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 raise
             raise dynamodb_error(exc, action) from exc
         except BotoCoreError as exc:
@@ -112,7 +72,7 @@ class DynamoSessionStore:
 
     def get(self, session_id: str) -> Session | None:
         out = self._call(
-            "get session", self._ddb.get_item, Key=self._key(session_id), ConsistentRead=True
+            "get session", self._ddb.get_item, Key=session_key(session_id), ConsistentRead=True
         )
         item = out.get("Item")
         return session_from_item(item) if item else None
@@ -122,7 +82,7 @@ class DynamoSessionStore:
     ) -> bool:
         now = int(time.time())
         item: dict[str, Any] = {
-            **self._key(session_id),
+            **session_key(session_id),
             "status": {"S": "active"},
             "sourceLanguage": {"S": source_language},
             "listenerCount": {"N": "0"},
@@ -143,7 +103,7 @@ class DynamoSessionStore:
                 ConditionExpression="attribute_not_exists(sessionId)",
             )
         except ClientError as exc:  # only a failed condition gets here: it exists
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -165,7 +125,7 @@ class DynamoSessionStore:
             self._call(
                 action,
                 self._ddb.update_item,
-                Key=self._key(session_id),
+                Key=session_key(session_id),
                 UpdateExpression="SET #status = :ended, endedAt = :now, endReason = :reason, "
                 "expiresAt = :expires",
                 ConditionExpression=f"attribute_exists(sessionId) AND {condition}",
@@ -179,7 +139,7 @@ class DynamoSessionStore:
                 },
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 return False
             raise
         return True
@@ -189,114 +149,17 @@ class DynamoSessionStore:
             out = self._call(
                 "next sequence",
                 self._ddb.update_item,
-                Key=self._key(session_id),
+                Key=session_key(session_id),
                 UpdateExpression="ADD lastSequence :one",
                 ConditionExpression="attribute_exists(sessionId)",
                 ExpressionAttributeValues={":one": {"N": "1"}},
                 ReturnValues="UPDATED_NEW",
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if conditional_failed(exc):
                 raise SessionNotFound(f"no session {session_id}") from exc
             raise
         return int(out["Attributes"]["lastSequence"]["N"])
-
-    def add_listener(self, session_id: str, language: str, *, max_listeners: int = 0) -> Session:
-        """One UpdateItem: total and per-language count, only on an active session
-        and, with ``max_listeners`` > 0, only below the cap (no overshoot under races)."""
-        condition = "attribute_exists(sessionId) AND #status = :active"
-        values: dict[str, Any] = {
-            ":zero": {"N": "0"},
-            ":one": {"N": "1"},
-            ":active": {"S": "active"},
-        }
-        if max_listeners > 0:
-            condition += " AND (attribute_not_exists(listenerCount) OR listenerCount < :max)"
-            values[":max"] = {"N": str(max_listeners)}
-        try:
-            out = self._call(
-                "add listener",
-                self._ddb.update_item,
-                Key=self._key(session_id),
-                UpdateExpression="SET listenerCount = if_not_exists(listenerCount, :zero) + :one, "
-                "languageCounts.#lang = if_not_exists(languageCounts.#lang, :zero) + :one",
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#lang": language, "#status": "status"},
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
-            raise refusal(session_id, self.get(session_id)) or SessionFull(
-                f"session {session_id} is full ({max_listeners} listeners)"
-            ) from exc
-        return session_from_item(out["Attributes"])
-
-    def remove_listener(self, session_id: str, language: str) -> Session | None:
-        """One UpdateItem; a count already at zero stays there (and we return the item)."""
-        try:
-            out = self._call(
-                "remove listener",
-                self._ddb.update_item,
-                Key=self._key(session_id),
-                UpdateExpression="SET listenerCount = listenerCount - :one, "
-                "languageCounts.#lang = languageCounts.#lang - :one",
-                ConditionExpression="listenerCount > :zero AND languageCounts.#lang > :zero",
-                ExpressionAttributeNames={"#lang": language},
-                ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
-            return self.get(session_id)
-        return session_from_item(out["Attributes"])
-
-    def move_listener(self, session_id: str, old: str, new: str) -> Session:
-        """ONE UpdateItem moves the count from ``old`` to ``new`` (the total stays).
-
-        If ``old`` is already at zero (counts drifted), only ``new`` is counted in, so
-        the language the listener now hears is translated.
-        """
-        names = {"#old": old, "#new": new, "#status": "status"}
-        values = {":zero": {"N": "0"}, ":one": {"N": "1"}, ":active": {"S": "active"}}
-        try:
-            out = self._call(
-                "move listener",
-                self._ddb.update_item,
-                Key=self._key(session_id),
-                UpdateExpression="SET languageCounts.#old = languageCounts.#old - :one, "
-                "languageCounts.#new = if_not_exists(languageCounts.#new, :zero) + :one",
-                ConditionExpression="#status = :active AND languageCounts.#old > :zero",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-            return session_from_item(out["Attributes"])
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
-            refused = refusal(session_id, self.get(session_id))
-            if refused is not None:
-                raise refused from exc
-        try:
-            out = self._call(
-                "move listener",
-                self._ddb.update_item,
-                Key=self._key(session_id),
-                UpdateExpression="SET languageCounts.#new = "
-                "if_not_exists(languageCounts.#new, :zero) + :one",
-                ConditionExpression="#status = :active",
-                ExpressionAttributeNames={"#new": new, "#status": "status"},
-                ExpressionAttributeValues={k: values[k] for k in (":zero", ":one", ":active")},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if not _conditional_failed(exc):
-                raise
-            raise SessionEnded(f"session {session_id} has ended") from exc
-        return session_from_item(out["Attributes"])
 
     def set_paused(self, session_id: str, paused: bool) -> bool:
         now = int(time.time())
@@ -304,7 +167,7 @@ class DynamoSessionStore:
             out = self._call(
                 "pause session",
                 self._ddb.update_item,
-                Key=self._key(session_id),
+                Key=session_key(session_id),
                 UpdateExpression="SET paused = :paused, lastActivityAt = :now, "
                 "expiresAt = :expires",
                 ConditionExpression="attribute_exists(sessionId) AND #status = :active",
@@ -318,7 +181,7 @@ class DynamoSessionStore:
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
             raise refusal(session_id, self.get(session_id)) or SessionEnded(
                 f"session {session_id} has ended"
@@ -332,7 +195,7 @@ class DynamoSessionStore:
             self._call(
                 "touch session",
                 self._ddb.update_item,
-                Key=self._key(session_id),
+                Key=session_key(session_id),
                 UpdateExpression="SET lastActivityAt = :now, expiresAt = :expires",
                 ConditionExpression="attribute_exists(sessionId) AND #status = :active",
                 ExpressionAttributeNames={"#status": "status"},
@@ -343,7 +206,7 @@ class DynamoSessionStore:
                 },
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not conditional_failed(exc):
                 raise
 
     _STALE = (

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from polycast.adapters.aws.connections import dynamodb_error
+from polycast.adapters.aws.items import dynamodb_error
 from polycast.errors import TransientError
 
 if TYPE_CHECKING:

@@ -1,0 +1,132 @@
+"""Accounting for a reliability run: every segment delivered, recorded failed, or lost.
+
+Per segment (session, sequence, language) — *owed* to every listener still
+connected at the end:
+
+* **delivered**: every owed listener received it;
+* **recorded failed**: otherwise, when a failure was recorded with a reason — the
+  record on the on-failure queue, a dead-lettered broadcaster event, or failed
+  deliveries in the broadcaster's result (its ``BroadcastSuccessRate`` metric);
+* **lost**: neither (must be zero).
+
+Duplicates and out-of-order are counted twice: as *sent* (frames the server
+posted: a listener receiving a sequence again, or a lower one after a higher one)
+and as *heard*: what a client applying the documented rule plays — segments in
+``sequence`` order, each sequence once (``docs/listener-page.md``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from polycast_kit.reliability.playback import ListenerPlayback
+from polycast_kit.reliability.scenarios import Tally
+
+if TYPE_CHECKING:
+    from polycast_kit.reliability.harness import ReliabilityRun
+
+
+def tally(run: ReliabilityRun) -> Tally:
+    """Account for every segment of a finished run (see the module docstring)."""
+    scenario = run.scenario
+    tally = Tally(scenario)
+    tally.faults_injected = sum(run.plan.injected.values()) + (
+        sum(run.translator_plan.injected.values()) if run.translator_plan else 0
+    )
+    tally.on_failure_records = len(run.on_failure.messages)
+    tally.dead_letters = len(run.dead_letters)
+
+    received: dict[str, list[int]] = defaultdict(list)
+    for cid, frames in run.sender.delivered.items():
+        for frame in frames:
+            message = json.loads(frame)
+            if message.get("type") == "segment":
+                received[cid].append(int(message["sequence"]))
+
+    failed_records = _given_up(run)
+    dead = {
+        (d["sessionId"], int(d["sequence"]), d["language"])
+        for t, d, _ in run.dead_letters
+        if "sequence" in d
+    }
+    failed_posts: Counter[tuple[str, int, str]] = Counter()
+    for _, detail, result in run.results:
+        if getattr(result, "failed", 0):
+            key = (detail["sessionId"], int(detail["sequence"]), detail["language"])
+            failed_posts[key] += result.failed
+
+    remaining = {
+        c.connection_id: c
+        for n in range(scenario.sessions)
+        for page in run.connection_store.listeners(run.session_id(n))
+        for c in page
+    }
+    tally.listeners_left = sum(c for _, c in scenario.listeners) * scenario.sessions - len(
+        remaining
+    )
+    for n in range(scenario.sessions):
+        session_id = run.session_id(n)
+        session = run.sessions_store.get(session_id)
+        here = Counter(c.language for c in remaining.values() if c.session_id == session_id)
+        counts = {k: v for k, v in (session.language_counts if session else {}).items() if v}
+        if session is None or counts != dict(here) or session.listener_count != sum(here.values()):
+            tally.counts_consistent = False
+            tally.failures.append(f"{session_id}: counts {counts} but connections {dict(here)}")
+
+    for n in range(scenario.sessions):
+        session_id = run.session_id(n)
+        for language, _ in scenario.listeners:
+            owed = [
+                cid
+                for cid, c in remaining.items()
+                if c.session_id == session_id and c.language == language
+            ]
+            for seq in range(1, scenario.transcripts + 1):
+                tally.segments_sent += 1
+                missing = [cid for cid in owed if seq not in received.get(cid, [])]
+                key = (session_id, seq, language)
+                if not missing:
+                    tally.delivered += 1
+                elif (
+                    (session_id, seq) in failed_records
+                    or key in dead
+                    or failed_posts[key] >= len(missing)
+                ):
+                    tally.recorded_failed += 1
+                else:
+                    tally.lost += 1
+                    tally.failures.append(f"lost: {key} for {len(missing)} listener(s)")
+
+    for sequences in received.values():
+        tally.duplicates_sent += len(sequences) - len(set(sequences))
+        highest = 0
+        for seq in sequences:
+            if seq < highest:
+                tally.out_of_order_sent += 1
+            highest = max(highest, seq)
+        playback = ListenerPlayback()
+        for seq in sequences:
+            playback.receive(seq)
+        played = playback.finish()
+        tally.late += playback.late
+        tally.duplicates_heard += len(played) - len(set(played))
+        tally.out_of_order_heard += sum(1 for a, b in pairwise(played) if b <= a)
+    return tally
+
+
+def _given_up(run: ReliabilityRun) -> set[tuple[str, int]]:
+    """(session, sequence) of every record the on-failure queue holds."""
+    by_sequence = {r["SequenceNumber"]: r for r in run.kinesis.records}
+    order = [r["SequenceNumber"] for r in run.kinesis.records]
+    out: set[tuple[str, int]] = set()
+    for message in run.on_failure.messages:
+        info = message["KinesisBatchInfo"]
+        start = order.index(info["startSequenceNumber"])
+        end = order.index(info["endSequenceNumber"])
+        for seq in order[start : end + 1]:
+            body = json.loads(by_sequence[seq]["Data"])
+            out.add((body["sessionId"], int(body["sequence"])))
+    return out

@@ -1,0 +1,112 @@
+"""DynamoDB items and errors, shared by every table adapter.
+
+The codecs (a :class:`Connection` or a :class:`Session` to and from its item) and
+the mapping of a ``ClientError`` to the domain live here, so the store adapters and
+the transactional :mod:`.listeners` registry import them without importing each
+other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from polycast.domain.models import Connection, Session
+from polycast.errors import PolycastError, SessionEnded, SessionNotFound, TransientError
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
+def dynamodb_error(exc: ClientError, action: str) -> PolycastError:
+    """Map a DynamoDB ClientError to the domain: throttling and 5xx are transient."""
+    code = exc.response.get("Error", {}).get("Code", "")
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    if code in _TRANSIENT_CODES or status >= 500:
+        return TransientError(f"DynamoDB {action}: {code or status}")
+    return PolycastError(f"DynamoDB {action}: {code or status}")
+
+
+def conditional_failed(exc: ClientError) -> bool:
+    """A write refused by its ConditionExpression (not an error: an answer)."""
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def refusal(session_id: str, session: Session | None) -> PolycastError | None:
+    """Why a write conditioned on an active session was refused: absent or ended.
+
+    None when the session is active (the refusal had another cause, e.g. the cap).
+    """
+    if session is None:
+        return SessionNotFound(f"no session {session_id}")
+    if session.status == "ended":
+        return SessionEnded(f"session {session_id} has ended")
+    return None
+
+
+# -- Connections table ------------------------------------------------------------------
+
+# API Gateway's 2 h connection limit, plus a margin for a late $disconnect: the TTL
+# sweeps items whose ``$disconnect`` never arrived.
+CONNECTION_TTL_SECONDS = 2 * 3600 + 15 * 60
+
+
+def connection_key(connection_id: str) -> dict[str, Any]:
+    return {"connectionId": {"S": connection_id}}
+
+
+def connection_to_item(connection: Connection, expires_at: int) -> dict[str, Any]:
+    return {
+        **connection_key(connection.connection_id),
+        "sessionId": {"S": connection.session_id},
+        "targetLanguage": {"S": connection.language},
+        "connectedAt": {"N": str(connection.connected_at)},
+        "paused": {"BOOL": connection.paused},
+        "expiresAt": {"N": str(expires_at)},
+    }
+
+
+def connection_from_item(item: dict[str, Any]) -> Connection:
+    return Connection(
+        connection_id=item["connectionId"]["S"],
+        session_id=item["sessionId"]["S"],
+        language=item["targetLanguage"]["S"],
+        connected_at=int(item.get("connectedAt", {}).get("N", "0")),
+        paused=bool(item.get("paused", {}).get("BOOL", False)),
+    )
+
+
+# -- Sessions table ---------------------------------------------------------------------
+
+
+def session_key(session_id: str) -> dict[str, Any]:
+    return {"sessionId": {"S": session_id}}
+
+
+def session_from_item(item: dict[str, Any]) -> Session:
+    counts = {
+        lang: int(value.get("N", "0"))
+        for lang, value in (item.get("languageCounts", {}).get("M") or {}).items()
+    }
+    status = item.get("status", {}).get("S", "active")
+    created_at = int(item.get("createdAt", {}).get("N", "0"))
+    return Session(
+        session_id=item["sessionId"]["S"],
+        source_language=item.get("sourceLanguage", {}).get("S", "en"),
+        status="ended" if status == "ended" else "active",
+        listener_count=int(item.get("listenerCount", {}).get("N", "0")),
+        language_counts=counts,
+        last_sequence=int(item.get("lastSequence", {}).get("N", "0")),
+        join_code_hash=item.get("joinCodeHash", {}).get("S"),
+        paused=bool(item.get("paused", {}).get("BOOL", False)),
+        created_at=created_at,
+        last_activity_at=int(item.get("lastActivityAt", {}).get("N", "0")) or created_at,
+    )
