@@ -55,9 +55,11 @@ run: setup
 local: setup
 	$(BIN)/polycast local
 
+# lint-imports: the layer contracts in pyproject.toml ([tool.importlinter]).
 lint: python-env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 # mypy --strict: the package, the CDK app, and each handler on its own (all are "handler").
 typecheck: python-env

@@ -25,6 +25,7 @@ from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
+from infra.constructs.private_bucket import PrivateBucket
 
 # Saved Logs Insights queries: name → (filter lines, stats lines, sort).
 QUERIES: dict[str, tuple[list[str], list[str], str]] = {
@@ -133,20 +134,14 @@ class Analytics(Construct):
 
     def _data_lake(self, rules: Sequence[events.Rule]) -> None:
         """Every subscribed event, gzipped JSON in S3 by hour: for Athena and friends."""
-        self.lake = s3.Bucket(
+        self.lake = PrivateBucket(
             self,
             "Lake",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.lake,
-            "AwsSolutions-S1",
-            "Only Firehose writes this bucket (one role); enable CloudTrail S3 data events if "
-            "reads by analysts need an audit trail.",
+            why_no_access_logs=(
+                "Only Firehose writes this bucket (one role); enable CloudTrail S3 data events "
+                "if reads by analysts need an audit trail."
+            ),
         )
         stream = firehose.DeliveryStream(
             self,

@@ -20,11 +20,11 @@ from aws_cdk import Aws, DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, S
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge, finding_of
+from infra.constructs.private_bucket import PrivateBucket
 
 # What never ships: Node's module marker, tests, tooling, and a config.json of the
 # checkout's own (the deployed one is generated).
@@ -114,21 +114,15 @@ class ListenerPage(Construct):
         ``/sessions/*``; the deployed ``config.json`` then names that URL."""
         super().__init__(scope, construct_id)
         # Holds only what the deployment below puts there: emptied by it on delete.
-        self.bucket = s3.Bucket(
+        self.bucket = PrivateBucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=RemovalPolicy.DESTROY,
-        )
-        acknowledge(
-            self.bucket,
-            "AwsSolutions-S1",
-            "The bucket holds only the page's static files, written by the deployment and "
-            "read by CloudFront alone (Origin Access Control); an object-level audit trail "
-            "is CloudTrail's S3 data events, and viewers' requests are CloudFront's.",
+            why_no_access_logs=(
+                "The bucket holds only the page's static files, written by the deployment "
+                "and read by CloudFront alone (Origin Access Control); an object-level audit "
+                "trail is CloudTrail's S3 data events, and viewers' requests are CloudFront's."
+            ),
         )
         self.headers = cloudfront.ResponseHeadersPolicy(
             self,

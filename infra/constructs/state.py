@@ -9,7 +9,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.constructs.nag import acknowledge
+from infra.constructs.private_bucket import PrivateBucket
 from infra.constructs.tagging import tag_wiring
 from polycast import wiring
 
@@ -67,13 +67,15 @@ class AudioStore(Construct):
         self, scope: Construct, construct_id: str, *, listener_origins: Sequence[str]
     ) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
+        self.bucket = PrivateBucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=RemovalPolicy.RETAIN,
+            why_no_access_logs=(
+                "Objects live one day and are read through short-lived pre-signed URLs; "
+                "server access logs would outlive the data they describe. Use CloudTrail S3 "
+                "data events when an audit trail is required."
+            ),
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-audio",
@@ -89,12 +91,4 @@ class AudioStore(Construct):
                     max_age=3600,
                 )
             ],
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.bucket,
-            "AwsSolutions-S1",
-            "Objects live one day and are read through short-lived pre-signed URLs; server "
-            "access logs would outlive the data they describe. Use CloudTrail S3 data events "
-            "when an audit trail is required.",
         )

@@ -168,6 +168,21 @@ class PipelineStack(Stack):
             description="The listener page's session check (served by the page's distribution)",
         )
         CfnOutput(self, "ManagementEndpoint", value=websocket.callback_url)
+        # The seed's outputs: its infrastructure tests (and deploy scripts) read them.
+        processor = functions.functions[WIRING.kinesis_source.function.logical_id]
+        CfnOutput(
+            self,
+            "TranslationProcessorFunctionName",
+            value=processor.function_name,
+            description="The transcript processor (direct invoke takes the seed's event)",
+        )
+        CfnOutput(self, "TranslationProcessorFunctionArn", value=processor.function_arn)
+        CfnOutput(
+            self,
+            "SharedLayerArn",
+            value=functions.layer.layer_version_arn,
+            description="The polycast package as a Lambda layer",
+        )
         CfnOutput(self, "EventBusName", value=broadcasting.bus.event_bus_name)
         CfnOutput(self, "ArchiveName", value=broadcasting.archive.archive_name)
         CfnOutput(self, "AlarmTopicArn", value=observability.topic.topic_arn)

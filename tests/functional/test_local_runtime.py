@@ -1,6 +1,6 @@
 """The local runtime's plumbing with tiny handlers of our own: gateway routes, the
 ``@connections`` API through boto3, Kinesis → processor → EventBridge → broadcaster,
-``local.json``, and a busy port."""
+``local.json``, and a busy port (a restart on the same port: ``test_local_restart.py``)."""
 
 from __future__ import annotations
 

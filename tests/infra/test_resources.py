@@ -1,5 +1,6 @@
 """What each stack deploys, setting by setting (issue 4: stream, tables, bucket, bus,
-WebSocket API, alarms, dashboard, log retention, analytics, outputs)."""
+WebSocket API, alarms, dashboard, log retention, analytics). Outputs and buckets:
+``test_outputs_and_buckets.py``."""
 
 from __future__ import annotations
 
@@ -57,36 +58,6 @@ def test_shard_count_context_provisions_shards(synth_with_firehose: Any) -> None
     stream = props(synth_with_firehose.resources(STATE, "AWS::Kinesis::Stream"))
     assert stream["ShardCount"] == 2
     assert stream["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
-
-
-def test_audio_bucket_is_private_encrypted_tls_only_and_short_lived(synth: Any) -> None:
-    bucket_id, bucket = only(synth.resources(STATE, "AWS::S3::Bucket"))
-    p = bucket["Properties"]
-    assert p["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
-        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-    ]
-    assert p["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True,
-        "BlockPublicPolicy": True,
-        "IgnorePublicAcls": True,
-        "RestrictPublicBuckets": True,
-    }
-    (rule,) = p["LifecycleConfiguration"]["Rules"]
-    assert rule["ExpirationInDays"] == 1
-    assert rule["Status"] == "Enabled"
-    (cors,) = p["CorsConfiguration"]["CorsRules"]
-    assert "GET" in cors["AllowedMethods"]
-    policy = props(synth.resources(STATE, "AWS::S3::BucketPolicy"))
-    assert policy["Bucket"] == {"Ref": bucket_id}
-    (deny,) = policy["PolicyDocument"]["Statement"]
-    assert deny["Effect"] == "Deny"
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-
-
-def test_stateful_outputs(synth: Any) -> None:
-    assert {"TranscriptStreamName", "ProducerPolicyArn", "AudioBucketName"} <= set(
-        synth.state["Outputs"]
-    )
 
 
 # --- pipeline stack: functions ----------------------------------------------------------
@@ -377,9 +348,3 @@ def test_firehose_flag_adds_a_data_lake_target(synth_with_firehose: Any) -> None
     rules = tagged(synth_with_firehose.pipeline, "AWS::Events::Rule")
     targets = rules["AnalyticsRule"][1]["Properties"]["Targets"]
     assert len(targets) == 2
-
-
-def test_pipeline_outputs(synth: Any) -> None:
-    outputs = synth.pipeline["Outputs"]
-    assert {"WebSocketUrl", "EventBusName", "ArchiveName", "AlarmTopicArn"} <= set(outputs)
-    assert json.dumps(outputs["WebSocketUrl"]["Value"]).startswith('{"Fn::Join": ["", ["wss://"')
