@@ -29,6 +29,7 @@ from polycast_kit.transcribe.client import (
     stream_pcm,
 )
 from polycast_kit.transcribe.festival import SpokenTalk, noise, silence, speak
+from polycast_kit.transcribe.recognizer import RecognizerUnavailable
 from polycast_kit.transcribe.scoring import word_error_rate
 from polycast_kit.transcribe.server import RecognizerServer
 
@@ -151,6 +152,9 @@ def test_noise_ends_cleanly_with_at_most_a_little_text(server: RecognizerServer)
     result = asyncio.run(stream_pcm(server.url(), noise(3), fast=True))
     validate("transcribe/TranscriptEvent", {"Transcript": {"Results": result.results}})
     assert len(result.text().split()) <= 6
+    # Every result that showed partials ends in a final (possibly empty).
+    partial_ids = {r["ResultId"] for r in result.partials}
+    assert partial_ids <= {r["ResultId"] for r in result.finals}
 
 
 def test_unsupported_sample_rate_gets_a_bad_request(server: RecognizerServer) -> None:
@@ -233,3 +237,40 @@ def test_a_silent_client_times_out_with_a_reason() -> None:
         answer = asyncio.run(wait_for_answer(impatient.url()))
     assert answer["type"] == "BadRequestException"
     assert "no new audio" in answer["Message"]
+
+
+class _BrokenRecognizer:
+    """A recognizer that fails mid-stream, like a decoder error would."""
+
+    cpu_seconds = 0.0
+    decode_seconds = 0.0
+    audio_seconds = 0.0
+
+    def feed(self, pcm: bytes) -> list[dict[str, Any]]:
+        raise RuntimeError("decoder exploded")
+
+    def finish(self) -> list[dict[str, Any]]:
+        return []
+
+
+def _unavailable(stream: object) -> Any:
+    raise RecognizerUnavailable("pocketsphinx is not installed: pip install -e '.[local]'")
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda stream: _BrokenRecognizer(), "the recognizer failed"),
+        (_unavailable, "pocketsphinx is not installed"),
+    ],
+    ids=["fails-mid-stream", "not-installed"],
+)
+def test_recognizer_failures_reach_the_client_without_internals(factory: Any, message: str) -> None:
+    with (
+        RecognizerServer(recognizer_factory=factory) as failing,
+        pytest.raises(TranscribeError) as caught,
+    ):
+        asyncio.run(stream_pcm(failing.url(), silence(1), fast=True))
+    assert caught.value.code == "InternalFailureException"
+    assert message in caught.value.message
+    assert "exploded" not in caught.value.message

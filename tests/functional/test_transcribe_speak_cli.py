@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,3 +144,47 @@ def test_unreachable_recognizer_is_reported(
     wav = _wav(tmp_path, wav_bytes(talk.pcm[:32000]))
     assert main(["speak", "--file", str(wav), "--url", "ws://127.0.0.1:9/x", "--fast"]) == 1
     assert "cannot reach" in capsys.readouterr().err
+
+
+def test_standalone_endpoint_serves_polycast_speak(talk: SpokenTalk, tmp_path: Path) -> None:
+    """``python -m polycast_kit.transcribe`` prints a URL that ``polycast speak`` can use."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    endpoint = subprocess.Popen(
+        [sys.executable, "-m", "polycast_kit.transcribe"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert endpoint.stdout is not None
+        assert endpoint.stdout.readline().startswith(
+            "Transcribe-compatible endpoint on ws://127.0.0.1:"
+        )
+        url = endpoint.stdout.readline().split(": ", 1)[1].strip()
+        wav = _wav(tmp_path, wav_bytes(talk.pcm))
+        spoken = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "polycast_kit.cli.main",
+                "speak",
+                "--file",
+                str(wav),
+                "--url",
+                url,
+                "--fast",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert spoken.returncode == 0, spoken.stderr
+        finals = [json.loads(x)["text"] for x in spoken.stdout.splitlines() if '"final"' in x]
+        assert word_error_rate(talk.script, " ".join(finals)) < 0.25
+    finally:
+        endpoint.stdin.close()  # type: ignore[union-attr]
+        endpoint.wait(timeout=30)

@@ -143,3 +143,18 @@ def test_pacer_never_exceeds_its_rate(steps: list[tuple[int, int, float]]) -> No
         if pacer.offer(sequence, " ".join(["w"] * words), now):
             sent.append(now)
     assert all(b - a >= 0.5 for a, b in zip(sent, sent[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    ("delta", "wpm", "volume", "expected"),
+    [
+        (12, 150, "x-loud", ("excited", 0.75)),
+        (6, 150, "loud", ("neutral", 0.5)),
+        (-10, 100, "x-soft", ("sad", 0.88)),
+        (0, 95, "normal", ("calm", 0.68)),
+    ],
+)
+def test_examples_in_docs_emotion_ssml(
+    delta: float, wpm: float, volume: str, expected: tuple[str, float]
+) -> None:
+    assert emotion_for(delta, wpm, volume) == expected

@@ -60,6 +60,8 @@ class Printer:
                     self.emit("partial", text)
             return
         self.last_partial = ""
+        if not text:
+            return  # an empty final only clears the live text
         self.emit("final", text, **self._span(result["StartTime"], result["EndTime"]))
         for sentence in split_sentences(words_from_result(result)):
             audio = pcm_slice(self.pcm, sentence.start_ms, sentence.end_ms)

@@ -273,6 +273,11 @@ class PocketsphinxRecognizer:
         self._decoder.end_utt()
         words = self._words()
         self._utterance = None
-        if not words:
+        if not words and not utterance.last_text:
             return []
-        return [transcript_event([result(utterance.result_id, words, len(words), partial=False)])]
+        # A result whose partials showed words always ends in a final, even an empty
+        # one (noise the full pass rejected): the live caption must be cleared.
+        final = result(utterance.result_id, words, len(words), partial=False)
+        if not words:
+            final["StartTime"] = final["EndTime"] = _seconds(utterance.start)
+        return [transcript_event([final])]

@@ -23,7 +23,11 @@ from aiohttp import WSMsgType, web
 from polycast.adapters.aws.transcribe_url import PATH
 from polycast_kit.transcribe import eventstream
 from polycast_kit.transcribe.presigned import LocalCredentials, Refusal, StreamRequest, verify
-from polycast_kit.transcribe.recognizer import SAMPLE_RATE, PocketsphinxRecognizer
+from polycast_kit.transcribe.recognizer import (
+    SAMPLE_RATE,
+    PocketsphinxRecognizer,
+    RecognizerUnavailable,
+)
 
 log = logging.getLogger("polycast.transcribe")
 
@@ -98,7 +102,12 @@ def transcribe_route(
             await _refuse(ws, "BadRequestException", problem)
             return ws
         loop = asyncio.get_running_loop()
-        recognizer = await loop.run_in_executor(None, recognizer_factory, stream)
+        try:
+            recognizer = await loop.run_in_executor(None, recognizer_factory, stream)
+        except RecognizerUnavailable as missing:
+            log.error("no recognizer: %s", missing)
+            await _refuse(ws, "InternalFailureException", str(missing))
+            return ws
         try:
             await _serve(ws, recognizer, idle_timeout)
         except Exception:
