@@ -274,3 +274,23 @@ def test_recognizer_failures_reach_the_client_without_internals(factory: Any, me
     assert caught.value.code == "InternalFailureException"
     assert message in caught.value.message
     assert "exploded" not in caught.value.message
+
+
+def _first_stable_partial(outcome: StreamOutcome) -> int:
+    """How many partials came before the first one with a stable word."""
+    for index, result in enumerate(outcome.partials):
+        if any(item["Stable"] for item in result["Alternatives"][0]["Items"]):
+            return index
+    return len(outcome.partials)
+
+
+def test_lower_stability_marks_words_stable_sooner(
+    server: RecognizerServer, talk: SpokenTalk
+) -> None:
+    pcm = pcm_slice(talk.pcm, 0, talk.sentences[1].end_ms + 600)
+    low, high = (
+        asyncio.run(stream_pcm(server.url(stability=level), pcm, fast=True))
+        for level in ("low", "high")
+    )
+    assert _first_stable_partial(low) < _first_stable_partial(high)
+    assert low.text() == high.text()  # stability changes the partials, never the finals

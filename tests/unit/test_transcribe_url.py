@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -17,40 +18,54 @@ from polycast.adapters.aws.transcribe_url import (
     presign,
 )
 from polycast.schemas import validate
-from polycast_kit.transcribe.presigned import LocalCredentials, Refusal, verify
+from polycast_kit.transcribe.presigned import LocalCredentials, Refusal, StreamRequest, verify
 
 KEY, SECRET, REGION = "polycast-local", "polycast-local", "us-east-1"
 LOCAL = LocalCredentials(KEY, SECRET, REGION)
 ENDPOINT = "ws://127.0.0.1:8080"
 
 
-def _signed(**kw: object) -> str:
-    args: dict[str, object] = {"endpoint": ENDPOINT}
-    args.update(kw)
+def _signed(
+    *,
+    region: str = REGION,
+    language: str = "en-US",
+    rate: int = 16000,
+    expires_in: int = MAX_EXPIRES_SECONDS,
+    endpoint: str = ENDPOINT,
+    media_encoding: str = "pcm",
+    stability: str = "high",
+) -> str:
     return presign(
-        Credentials(KEY, SECRET, args.pop("token", None)),  # type: ignore[arg-type]
-        str(args.pop("region", REGION)),
-        str(args.pop("language", "en-US")),
-        int(args.pop("rate", 16000)),  # type: ignore[call-overload]
-        **args,  # type: ignore[arg-type]
+        Credentials(KEY, SECRET),
+        region,
+        language,
+        rate,
+        expires_in=expires_in,
+        endpoint=endpoint,
+        media_encoding=media_encoding,
+        stability=stability,
     ).url
 
 
-def _verify(url: str, now: datetime | None = None, host: str | None = None, **kw: object):  # type: ignore[no-untyped-def]
+def _verify(
+    url: str,
+    now: datetime | None = None,
+    host: str | None = None,
+    credentials: LocalCredentials = LOCAL,
+) -> StreamRequest:
     parts = urlsplit(url)
-    creds = kw.get("credentials", LOCAL)
     return verify(
         parts.path,
         parts.query,
         {"host": host or parts.netloc},
-        creds,  # type: ignore[arg-type]
+        credentials,
         now or datetime.now(UTC),
     )
 
 
-def _refusal(url: str, **kw: object) -> Refusal:
+def _refusal(url: str, **kw: Any) -> Refusal:
     with pytest.raises(Refusal) as caught:
-        _verify(url, **kw)  # type: ignore[arg-type]
+        _verify(url, **kw)
     validate("transcribe/refusal", caught.value.body())
     return caught.value
 
@@ -100,6 +115,7 @@ def test_local_endpoint_round_trip() -> None:
         "high",
     )
     assert urlsplit(_signed()).scheme == "ws"
+    assert _verify(_signed(stability="low")).stability == "low"
 
 
 @pytest.mark.parametrize(
@@ -110,10 +126,11 @@ def test_local_endpoint_round_trip() -> None:
         ({"rate": 4000}, "sampleRate"),
         ({"language": ""}, "languageCode"),
         ({"media_encoding": "mp3"}, "mediaEncoding"),
+        ({"stability": "total"}, "stability"),
         ({"endpoint": "http://127.0.0.1:8080"}, "ws://"),
     ],
 )
-def test_signer_refuses_what_transcribe_would(kw: dict[str, object], reason: str) -> None:
+def test_signer_refuses_what_transcribe_would(kw: dict[str, Any], reason: str) -> None:
     with pytest.raises(TranscribeUrlError, match=reason):
         _signed(**kw)
 

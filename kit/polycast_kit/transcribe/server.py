@@ -51,7 +51,12 @@ class RecognizerServer:
         return f"ws://{self.host}:{self.port}"
 
     def url(
-        self, *, sample_rate: int = 16000, language_code: str = "en-US", expires_in: int = 300
+        self,
+        *,
+        sample_rate: int = 16000,
+        language_code: str = "en-US",
+        expires_in: int = 300,
+        stability: str = "high",
     ) -> str:
         creds = Credentials(self.credentials.access_key, self.credentials.secret_key)
         return presign(
@@ -61,6 +66,7 @@ class RecognizerServer:
             sample_rate,
             expires_in=expires_in,
             endpoint=self.endpoint,
+            stability=stability,
         ).url
 
     def start(self) -> RecognizerServer:

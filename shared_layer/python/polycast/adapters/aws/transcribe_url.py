@@ -79,6 +79,7 @@ def presign(
     expires_in: int = MAX_EXPIRES_SECONDS,
     endpoint: str | None = None,
     media_encoding: str = "pcm",
+    stability: str = "high",
 ) -> PresignedUrl:
     """A ``wss://`` (or, for a ``ws://`` endpoint, ``ws://``) URL for one stream.
 
@@ -98,7 +99,9 @@ def presign(
     request = AWSRequest(
         method="GET",
         url=urlunsplit((http_scheme, base.netloc, PATH, "", "")),
-        params=stream_params(language_code, sample_rate, media_encoding=media_encoding),
+        params=stream_params(
+            language_code, sample_rate, media_encoding=media_encoding, stability=stability
+        ),
     )
     frozen = (
         credentials.get_frozen_credentials()
