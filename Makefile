@@ -10,7 +10,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 DEB_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-fr-es \
-	apertium-es-pt apertium-es-it apertium-es-ro espeak-ng chromium
+	apertium-es-pt apertium-es-it apertium-es-ro espeak-ng chromium \
+	festival festvox-kallpc16k
 # Node.js (for the CDK CLI and the page's JS tests) counts as present when its commands
 # are: some machines carry a nodejs build that bundles npm and conflicts with Debian's.
 NODE_PACKAGES := nodejs npm

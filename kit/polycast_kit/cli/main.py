@@ -17,6 +17,7 @@ from polycast_kit.cli import (
     measure,
     produce,
     reliability,
+    speak,
 )
 
 
@@ -30,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
     subparsers = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (local_cmd, demo, produce, listen, events, measure, bench, cost, reliability):
         module.register(subparsers)
+    speak.register(subparsers)
     return root
 
 
