@@ -186,7 +186,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    target = resolve_target(args)
+    target = resolve_target(args, needs=("bus",))
     tap = EventTap(
         target.client("events"),
         target.client("sqs"),
