@@ -85,7 +85,9 @@ class Session:
 
     session_id: str
     source_language: str
-    status: Literal["active", "ended"] = "active"
+    # created: made by `polycast session create`, listeners may wait; active once the
+    # first record (or sessionStarted) arrives; ended.
+    status: Literal["created", "active", "ended"] = "active"
     listener_count: int = 0
     language_counts: dict[str, int] = field(default_factory=dict)
     last_sequence: int = 0
@@ -95,6 +97,8 @@ class Session:
     # Epoch seconds: when it started, and the last record seen (idle and max-duration ends).
     created_at: int = 0
     last_activity_at: int = 0
+    # Languages the organizer announced at create time (listeners may pick others).
+    languages: tuple[str, ...] = ()
 
     @property
     def active_languages(self) -> list[str]:

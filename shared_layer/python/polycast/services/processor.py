@@ -396,8 +396,15 @@ class TranscriptProcessor:
         A session started just now has no listeners yet, so its transcript is skipped.
         """
         session = self.sessions.get(transcript.session_id)
-        if session is None:
-            self._start(SessionStart(transcript.session_id, transcript.source_language))
+        if session is None or session.status == "created":
+            # A created session's listeners are waiting: its first transcript starts it
+            # and is delivered to them.
+            self._start(
+                SessionStart(
+                    transcript.session_id,
+                    session.source_language if session else transcript.source_language,
+                )
+            )
         elif (
             session.status == "active"
             and self.clock() - session.last_activity_at >= self.activity_every_seconds

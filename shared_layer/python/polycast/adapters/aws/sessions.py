@@ -1,6 +1,8 @@
 """SessionStore on the Sessions table: one item per session.
 
-Item: ``sessionId`` (pk), ``status`` (active | ended), ``sourceLanguage``,
+Item: ``sessionId`` (pk), ``status`` (created | active | ended; ``created`` by
+``polycast session create``, before anyone speaks), ``sourceLanguage``, ``languages``
+(announced at create time),
 ``listenerCount``, ``languageCounts`` (map language → listeners), ``lastSequence``,
 ``paused`` (speaker pause), ``createdAt`` and ``lastActivityAt`` (epoch seconds: the
 sweeper ends sessions past the idle time or the maximum duration), ``expiresAt``
@@ -66,11 +68,13 @@ def session_from_item(item: dict[str, Any]) -> Session:
         for lang, value in (item.get("languageCounts", {}).get("M") or {}).items()
     }
     status = item.get("status", {}).get("S", "active")
+    if status not in ("created", "ended"):
+        status = "active"
     created_at = int(item.get("createdAt", {}).get("N", "0"))
     return Session(
         session_id=item["sessionId"]["S"],
         source_language=item.get("sourceLanguage", {}).get("S", "en"),
-        status="ended" if status == "ended" else "active",
+        status=status,
         listener_count=int(item.get("listenerCount", {}).get("N", "0")),
         language_counts=counts,
         last_sequence=int(item.get("lastSequence", {}).get("N", "0")),
@@ -78,6 +82,7 @@ def session_from_item(item: dict[str, Any]) -> Session:
         paused=bool(item.get("paused", {}).get("BOOL", False)),
         created_at=created_at,
         last_activity_at=int(item.get("lastActivityAt", {}).get("N", "0")) or created_at,
+        languages=tuple(v.get("S", "") for v in item.get("languages", {}).get("L", [])),
     )
 
 
@@ -117,13 +122,63 @@ class DynamoSessionStore:
         item = out.get("Item")
         return session_from_item(item) if item else None
 
+    def create(
+        self,
+        session_id: str,
+        source_language: str,
+        *,
+        languages: tuple[str, ...] = (),
+        join_code_hash: str | None = None,
+    ) -> bool:
+        return self._put_new(
+            session_id, source_language, "created", join_code_hash, languages=languages
+        )
+
     def start(
         self, session_id: str, source_language: str, *, join_code_hash: str | None = None
+    ) -> bool:
+        if self._put_new(session_id, source_language, "active", join_code_hash):
+            return True
+        return self._start_created(session_id)
+
+    def _start_created(self, session_id: str) -> bool:
+        """A ``created`` session becomes active, keeping what was set at create time."""
+        now = int(time.time())
+        try:
+            self._call(
+                "start created session",
+                self._ddb.update_item,
+                Key=self._key(session_id),
+                UpdateExpression="SET #status = :active, lastActivityAt = :now, "
+                "startedAt = :now, expiresAt = :expires",
+                ConditionExpression="#status = :created",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":active": {"S": "active"},
+                    ":created": {"S": "created"},
+                    ":now": {"N": str(now)},
+                    ":expires": {"N": str(now + self._ttl)},
+                },
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def _put_new(
+        self,
+        session_id: str,
+        source_language: str,
+        status: str,
+        join_code_hash: str | None,
+        *,
+        languages: tuple[str, ...] = (),
     ) -> bool:
         now = int(time.time())
         item: dict[str, Any] = {
             **self._key(session_id),
-            "status": {"S": "active"},
+            "status": {"S": status},
             "sourceLanguage": {"S": source_language},
             "listenerCount": {"N": "0"},
             "languageCounts": {"M": {}},
@@ -135,9 +190,11 @@ class DynamoSessionStore:
         }
         if join_code_hash:
             item["joinCodeHash"] = {"S": join_code_hash}
+        if languages:
+            item["languages"] = {"L": [{"S": language} for language in languages]}
         try:
             self._call(
-                "start session",
+                f"{'create' if status == 'created' else 'start'} session",
                 self._ddb.put_item,
                 Item=item,
                 ConditionExpression="attribute_not_exists(sessionId)",
@@ -204,11 +261,12 @@ class DynamoSessionStore:
     def add_listener(self, session_id: str, language: str, *, max_listeners: int = 0) -> Session:
         """One UpdateItem: total and per-language count, only on an active session
         and, with ``max_listeners`` > 0, only below the cap (no overshoot under races)."""
-        condition = "attribute_exists(sessionId) AND #status = :active"
+        condition = "attribute_exists(sessionId) AND #status IN (:active, :created)"
         values: dict[str, Any] = {
             ":zero": {"N": "0"},
             ":one": {"N": "1"},
             ":active": {"S": "active"},
+            ":created": {"S": "created"},
         }
         if max_listeners > 0:
             condition += " AND (attribute_not_exists(listenerCount) OR listenerCount < :max)"
