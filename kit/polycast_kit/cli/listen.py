@@ -259,7 +259,7 @@ def websocket_url(
         ) from exc
 
 
-NOTICES = {
+NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
     "sessionWaiting": lambda m: "waiting for the speaker…",
     "sessionPaused": lambda m: (
         "— paused by the speaker" + (f": {m['reason']}" if m.get("reason") else "")

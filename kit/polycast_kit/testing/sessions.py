@@ -54,9 +54,7 @@ class MemorySessionStore:
             existing = self.sessions.get(session_id)
             if existing is not None and existing.status == "created":
                 now = int(self.clock())
-                self.sessions[session_id] = replace(
-                    existing, status="active", last_activity_at=now
-                )
+                self.sessions[session_id] = replace(existing, status="active", last_activity_at=now)
                 return True
             if existing is not None:
                 return False
