@@ -317,7 +317,8 @@ def _same(word: str) -> str:
 def _original_word(word: str, original: str, first_hop: Callable[[str], str]) -> str | None:
     """The word of the original sentence whose first-hop translation is ``word``."""
     wanted = word.lower()
-    for candidate in dict.fromkeys(re.findall(r"[^\W_][\w'-]*", original)):
+    candidates: list[str] = re.findall(r"[^\W_][\w'-]*", original)
+    for candidate in dict.fromkeys(candidates):
         if first_hop(candidate).strip(" .*#@").lower() == wanted:
             return candidate
     return None

@@ -57,8 +57,15 @@ def normalize_english(text: str) -> str:
     ``'s`` ("the speaker's voice") is left alone, Apertium handles it."""
     text = text.replace("’", "'")
     for pattern, replacement in _COMPILED:
-        text = pattern.sub(lambda m, r=replacement: _keep_case(m.group(0), m.expand(r)), text)
+        text = pattern.sub(_expander(replacement), text)
     return text
+
+
+def _expander(replacement: str) -> Callable[[re.Match[str]], str]:
+    def expand(match: re.Match[str]) -> str:
+        return _keep_case(match.group(0), match.expand(replacement))
+
+    return expand
 
 
 def has_marks(text: str) -> bool:
@@ -74,7 +81,8 @@ def source_word_of(
 ) -> str | None:
     """The input word of this hop whose translation alone carries the same mark."""
     wanted = f"{mark}{word}".lower()
-    for candidate in dict.fromkeys(WORD.findall(hop_input)):
+    candidates: list[str] = WORD.findall(hop_input)
+    for candidate in dict.fromkeys(candidates):
         alone = translate_word(candidate).lower()
         if wanted in alone:
             return candidate
