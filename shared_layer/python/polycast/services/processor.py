@@ -1,7 +1,7 @@
 """The transcript stream, one Kinesis batch at a time.
 
 Why not Powertools' ``BatchProcessor`` as is: it runs records one after another,
-but a batch holds many sessions (DESIGN §5) and each transcript waits on
+but a batch holds many sessions (docs/architecture.md) and each transcript waits on
 Translate and Polly for hundreds of milliseconds. So the batch is grouped by
 session, the groups run concurrently in a thread pool, and each group runs
 strictly in order. We build the same partial batch response Powertools would
@@ -213,7 +213,7 @@ class TranscriptProcessor:
         fallback_session = pk if isinstance(pk, str) else None
         fixed = copy.deepcopy(dict(parent))
         meta = fixed.setdefault("kinesis", {})
-        # aws-kinesis-agg drops aggregates without these fields, silently (DESIGN §9),
+        # aws-kinesis-agg drops aggregates without these fields, silently (docs/architecture.md),
         # after printing the raw payload to stderr: never let it get that far.
         meta.setdefault("approximateArrivalTimestamp", time.time())
         meta.setdefault("kinesisSchemaVersion", "1.0")
