@@ -98,7 +98,7 @@ class SessionCheckApi(Construct):
         acknowledge(
             self.api,
             "AwsSolutions-APIG4",
-            "Listeners are anonymous by design (DESIGN §7): the session check answers only "
+            "Listeners are anonymous by design (docs/deploy.md): the session check answers only "
             "whether a join with these parameters would be admitted, exactly what a "
             "$connect attempt would reveal, and has no side effects.",
         )

@@ -86,7 +86,7 @@ class WebSocketApi(Construct):
         acknowledge(
             self.api,
             "AwsSolutions-APIG4",
-            "Listeners are anonymous by design (DESIGN §7): the $connect handler admits only "
+            "Listeners are anonymous by design (docs/deploy.md): the $connect handler admits only "
             "known, live sessions with a valid language and the join code when one is set; "
             "WebSocket APIs authorize at $connect only, so the other routes run on admitted "
             "connections.",

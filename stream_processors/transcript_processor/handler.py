@@ -149,6 +149,10 @@ def _record_metrics(outcomes: list[Outcome]) -> None:
         unit=MetricUnit.Count,
         value=sum(o.languages_failed for o in outcomes),
     )
+    replaced = sum(o.hints_replaced for o in outcomes)
+    if replaced:
+        # Advisory emotion hints that fell back to defaults (docs/emotion-ssml.md).
+        metrics.add_metric(name="EmotionHintsReplaced", unit=MetricUnit.Count, value=replaced)
     _record_degradation(outcomes)
     for outcome in outcomes[:MAX_VALUES_PER_METRIC]:
         metrics.add_metric(
@@ -161,7 +165,7 @@ def _record_metrics(outcomes: list[Outcome]) -> None:
 
 def _record_degradation(outcomes: list[Outcome]) -> None:
     """``DegradedSegments`` per step (``standard_voice``, ``text_only``): segments that
-    kept going under Polly throttling instead of failing (DESIGN §5)."""
+    kept going under Polly throttling instead of failing (docs/emotion-ssml.md)."""
     steps: dict[str, int] = {}
     for outcome in outcomes:
         for step in outcome.degraded.values():

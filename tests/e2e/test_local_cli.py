@@ -106,8 +106,12 @@ def test_events_tail_prints_the_pipelines_events(runtime: RunningRuntime) -> Non
     deadline = time.monotonic() + 20
     while not any("SessionStarted" in line for line in lines) and time.monotonic() < deadline:
         time.sleep(0.1)
-    process.terminate()
+    process.terminate()  # SIGTERM: the tail removes its rule and queue on the way out
     process.wait(timeout=10)
+    rules = runtime.client("events").list_rules(NamePrefix="polycast-tap-", EventBusName="polycast")
+    assert rules["Rules"] == [], rules["Rules"]
+    queues = runtime.client("sqs").list_queues(QueueNamePrefix="polycast-tap-")
+    assert queues.get("QueueUrls", []) == []
     started = [line for line in lines if "SessionStarted" in line]
     assert started, lines
     assert session_id in started[0]

@@ -114,3 +114,11 @@ def test_session_ids_are_human_readable() -> None:
         assert adjective.isalpha()
         assert noun.isalpha()
         assert 100 <= int(number) <= 999
+
+
+def test_session_waiting_matches_its_schema() -> None:
+    from polycast.domain.messages import session_waiting_message
+
+    message = session_waiting_message("a-b-1", "en")
+    validate("messages/sessionWaiting", message)
+    assert message["message"] == "waiting for the speaker"

@@ -298,18 +298,6 @@ BAD_RECORDS: list[tuple[str, bytes, str]] = [
         "TRANSCRIPT_TOO_LONG",
     ),
     (
-        "intensity out of range",
-        json.dumps(
-            {
-                "sessionId": A,
-                "sourceLanguage": "en",
-                "transcriptText": "Hi",
-                "emotionDynamics": {"intensity": 1.5},
-            }
-        ).encode(),
-        "INVALID_RECORD",
-    ),
-    (
         "missing field",
         json.dumps({"sessionId": A, "sourceLanguage": "en"}).encode(),
         "MISSING_FIELD",

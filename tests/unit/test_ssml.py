@@ -14,7 +14,8 @@ from polycast.domain.voices import espeak_voice, polly_voice, voice_for
 
 
 def parse(doc: str) -> ET.Element:
-    root = ET.fromstring(doc)
+    # amazon: is Polly's undeclared prefix (the whispered effect); declared for parsing.
+    root = ET.fromstring(doc.replace("<speak>", '<speak xmlns:amazon="urn:amazon">', 1))
     assert root.tag == "speak"
     return root
 

@@ -1,4 +1,6 @@
-"""``polycast bench``: each scenario against a baseline run in the same process (DESIGN §8).
+"""``polycast bench``: each scenario against a baseline run in the same process.
+
+The method and the results are in docs/performance.md.
 
 ``run_bench(names, size=...)`` returns one JSON-ready dict; ``plot.render`` draws it;
 ``cost.estimate`` turns its counted requests into dollars.

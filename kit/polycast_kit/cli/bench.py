@@ -1,4 +1,4 @@
-"""``polycast bench``: performance against baselines run in the same process (DESIGN §8).
+"""``polycast bench``: performance against baselines run in the same process (docs/performance.md).
 
 Runs the named scenarios (all by default), shows progress on stderr, prints a
 table, writes the result as one JSON object (``--json FILE``; ``-`` for stdout)

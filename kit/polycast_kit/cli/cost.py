@@ -70,6 +70,13 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n")
     print(cost.table(result), file=table_out)
+    print(
+        "units: US dollars. $/session-h: one session of one hour with that many listeners, "
+        "all services; $/listener-h: the same divided by the listeners; the service columns "
+        "split $/session-h. reference: the cost target Polycast is held to (docs/"
+        "performance.md); the percentages compare the estimate at that audience with it.",
+        file=table_out,
+    )
     a = result["assumptions"]
     print(
         f"assumptions: {a['segmentsPerHour']:g} segments/h of {a['chars_per_segment']} characters,"

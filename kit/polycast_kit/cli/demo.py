@@ -91,11 +91,15 @@ def _stream(
         producer.send([{"type": "sessionEnded", "sessionId": session_id}])
 
 
+def _plural(count: object, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _delivery_line(detail: dict[str, Any]) -> str:
     gone = f", {detail['gone']} gone" if detail.get("gone") else ""
     return (
         f"  <- #{detail.get('sequence')} {detail.get('language')}: delivered to "
-        f"{detail.get('delivered', 0)} listener(s){gone} "
+        f"{_plural(detail.get('delivered', 0), 'listener')}{gone} "
         f"in {float(detail.get('durationMs', 0)):.0f} ms"
     )
 

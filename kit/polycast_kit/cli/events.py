@@ -1,8 +1,10 @@
 """``polycast events tail``: the pipeline's EventBridge events as they happen.
 
 Each tail opens its own tap: a rule on the bus with an SQS queue target, removed
-again on exit, so several tails (and ``polycast demo``) can run side by side, on
-the local runtime or on AWS. One line per event, never transcript text.
+again on exit (Ctrl-C or SIGTERM), so several tails (and ``polycast demo``) can run
+side by side, on the local runtime or on AWS. A tap's queue carries a ``lastSeen``
+tag its tail refreshes every minute; at start a tail removes taps not seen for ten
+minutes (left by a tail that was killed). One line per event, never transcript text.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from typing import Any, TextIO
 
 from polycast import wiring
 from polycast_kit.cli.endpoints import add_target_arguments, resolve_target
+from polycast_kit.cli.local_cmd import terminate_on_sigterm
+
+TAP_PREFIX = "polycast-tap-"
+HEARTBEAT_SECONDS = 60
+STALE_AFTER_SECONDS = 600
 
 
 class EventTap:
@@ -37,11 +44,15 @@ class EventTap:
         self.sqs = sqs
         self.bus_name = bus_name
         self.detail_types = tuple(detail_types)
-        self.name = name or f"polycast-tap-{secrets.token_hex(4)}"
+        self.name = name or f"{TAP_PREFIX}{secrets.token_hex(4)}"
         self.queue_url: str | None = None
+        self._seen_at = 0.0
 
     def open(self) -> EventTap:
-        self.queue_url = self.sqs.create_queue(QueueName=self.name)["QueueUrl"]
+        self.queue_url = self.sqs.create_queue(
+            QueueName=self.name, tags={"lastSeen": str(int(time.time()))}
+        )["QueueUrl"]
+        self._seen_at = time.monotonic()
         arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
@@ -75,8 +86,16 @@ class EventTap:
         )
         return self
 
+    def heartbeat(self) -> None:
+        """Refresh ``lastSeen`` (once a minute): a live tap is never swept."""
+        if self.queue_url is None or time.monotonic() - self._seen_at < HEARTBEAT_SECONDS:
+            return
+        self.sqs.tag_queue(QueueUrl=self.queue_url, Tags={"lastSeen": str(int(time.time()))})
+        self._seen_at = time.monotonic()
+
     def receive(self, wait_seconds: int = 1) -> list[dict[str, Any]]:
         assert self.queue_url is not None, "open() first"
+        self.heartbeat()
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
         )
@@ -91,21 +110,51 @@ class EventTap:
         return out
 
     def close(self) -> None:
+        self._remove(self.queue_url)
+        self.queue_url = None
+
+    def _remove(self, queue_url: str | None) -> None:
         try:
             self.events.remove_targets(Rule=self.name, EventBusName=self.bus_name, Ids=["tap"])
             self.events.delete_rule(Name=self.name, EventBusName=self.bus_name)
         except Exception:  # noqa: S110 - best effort on the way out
             pass
-        if self.queue_url:
+        if queue_url:
             with contextlib.suppress(Exception):
-                self.sqs.delete_queue(QueueUrl=self.queue_url)
-        self.queue_url = None
+                self.sqs.delete_queue(QueueUrl=queue_url)
 
     def __enter__(self) -> EventTap:
         return self.open()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def sweep_stale_taps(
+    events: Any,
+    sqs: Any,
+    *,
+    bus_name: str = wiring.BUS_NAME,
+    now: float | None = None,
+    stale_after: float = STALE_AFTER_SECONDS,
+) -> list[str]:
+    """Remove taps whose tail stopped refreshing ``lastSeen``; returns their names."""
+    now = time.time() if now is None else now
+    rules = events.list_rules(NamePrefix=TAP_PREFIX, EventBusName=bus_name).get("Rules", [])
+    swept = []
+    for rule in rules:
+        name = str(rule["Name"])
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+            seen = float(tags.get("lastSeen", 0))
+        except Exception:  # no queue (or unreadable tags): the rule alone is left over
+            url, seen = None, 0.0
+        if now - seen < stale_after:
+            continue
+        EventTap(events, sqs, bus_name=bus_name, name=name)._remove(url)
+        swept.append(name)
+    return swept
 
 
 def summarize(event: dict[str, Any]) -> str:
@@ -146,9 +195,13 @@ def _details(kind: str, detail: dict[str, Any]) -> str:
         )
     if kind in ("ListenerJoined", "ListenerLeft"):
         return (
-            f"{detail.get('listenerCount', '?')} listeners, "
+            f"{_plural(detail.get('listenerCount'), 'listener')}, "
             f"{detail.get('languageCount', '?')} in this language"
         )
+    if kind == "SessionPaused":
+        return str(detail.get("reason") or "paused by the speaker")[:60]
+    if kind == "SessionResumed":
+        return "resumed by the speaker"
     if kind == "SessionStarted":
         return f"source {detail.get('sourceLanguage', '?')}"
     if kind == "SessionEnded":
@@ -156,6 +209,12 @@ def _details(kind: str, detail: dict[str, Any]) -> str:
     if kind == "TranscriptRejected":
         return f"{detail.get('code', '?')}: {str(detail.get('reason', ''))[:80]}"
     return ""
+
+
+def _plural(count: object, noun: str) -> str:
+    if count is None:
+        return f"? {noun}s"
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # -- command -------------------------------------------------------------------------
@@ -186,7 +245,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    target = resolve_target(args)
+    target = resolve_target(args, needs=("bus",))
     tap = EventTap(
         target.client("events"),
         target.client("sqs"),
@@ -194,7 +253,11 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         detail_types=args.types or (),
     )
     deadline = time.monotonic() + args.timeout if args.timeout else None
+    terminate_on_sigterm()  # SIGTERM takes Ctrl-C's path, so the tap is removed
     try:
+        swept = sweep_stale_taps(tap.events, tap.sqs, bus_name=target.bus)
+        if swept:
+            print(f"removed {len(swept)} stale tap(s) left by stopped tails", file=out)
         tap.open()
         print(f"tailing events on bus {target.bus} (Ctrl-C to stop)", file=out, flush=True)
         while deadline is None or time.monotonic() < deadline:

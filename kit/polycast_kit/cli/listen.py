@@ -2,7 +2,12 @@
 
 Connects to ``<websocketUrl>/?sessionId=…&targetLanguage=…`` like the listener
 page, reassembles audio sent in parts, fetches audio sent by reference, and exits
-when the session ends. A refused connect prints the status and the reason.
+when the session ends. A refused connect prints the status and the reason. Like the
+page, a closed connection is reported and reopened with ``catchUp`` from the last
+sentence heard (``--no-reconnect`` exits instead); waiting, pause, resume and end
+notices are shown. ``--url`` takes the WebSocket URL or the listener page's URL
+(its ``config.json`` names the WebSocket URL; its query may give session and
+language).
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import websockets
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from polycast_kit.cli.endpoints import read_local_state
 
@@ -63,7 +68,13 @@ class Listener:
     segments: list[ReceivedSegment] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     ended: bool = False
+    # Why the last connection closed without the session ending (None: it did not).
+    closed: str | None = None
     _parts: dict[int, dict[int, bytes]] = field(default_factory=dict)
+
+    @property
+    def last_sequence(self) -> int | None:
+        return max((s.sequence for s in self.segments), default=None)
 
     def accept(self, message: dict[str, Any]) -> ReceivedSegment | None:
         """Take one message; returns the segment when one is complete."""
@@ -75,6 +86,8 @@ class Listener:
         if kind != "segment":
             return None
         sequence = int(message["sequence"])
+        if any(s.sequence == sequence for s in self.segments):
+            return None  # resent by a catch-up after a reconnect
         audio = message.get("audio")
         data: bytes | None = None
         url: str | None = None
@@ -127,12 +140,16 @@ async def listen(
     timeout: float | None = None,
     listener: Listener | None = None,
     connected: asyncio.Event | None = None,
+    catch_up_from: int | None = None,
 ) -> Listener:
-    """Listen until ``sessionEnded`` (or ``timeout`` seconds); raises ``ConnectRefused``.
+    """Listen until ``sessionEnded``, ``timeout`` seconds, or the connection closes
+    (``listener.closed`` says why); raises ``ConnectRefused``.
 
-    ``connected`` is set once the upgrade succeeded (tests start producing then).
+    ``connected`` is set once the upgrade succeeded (tests start producing then);
+    ``catch_up_from`` asks for the segments after that sequence first.
     """
     listener = listener or Listener()
+    listener.closed = None
     try:
         connection = await websockets.connect(
             listener_url(url, session_id, language), max_size=None, open_timeout=30
@@ -142,6 +159,8 @@ async def listen(
         raise ConnectRefused(exc.response.status_code, body) from exc
     if connected is not None:
         connected.set()
+    if catch_up_from is not None:
+        await connection.send(json.dumps({"action": "catchUp", "fromSequence": catch_up_from}))
 
     async def keep_alive() -> None:
         while True:
@@ -168,12 +187,23 @@ async def listen(
 
     try:
         await asyncio.wait_for(receive(), timeout)
-    except (TimeoutError, ConnectionClosed):
+        if not listener.ended:
+            listener.closed = _closed_reason(connection.close_code, connection.close_reason)
+    except TimeoutError:
         pass
+    except ConnectionClosed as exc:
+        code = exc.rcvd.code if exc.rcvd else None
+        listener.closed = _closed_reason(code, exc.rcvd.reason if exc.rcvd else "")
     finally:
         pinger.cancel()
         await connection.close()
     return listener
+
+
+def _closed_reason(code: int | None, reason: str | None) -> str:
+    if code is None:
+        return "the connection dropped"
+    return f"closed by the server ({code}{': ' + reason if reason else ''})"
 
 
 # -- command -------------------------------------------------------------------------
@@ -186,26 +216,140 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--session", required=True, help="session id")
-    parser.add_argument("--language", required=True, help="target language code, e.g. es")
+    parser.add_argument("--session", help="session id (or in the --url page's query)")
+    parser.add_argument("--language", help="target language code, e.g. es (or in the query)")
     parser.add_argument("--save-audio", type=Path, metavar="DIR", help="write each MP3 here")
-    parser.add_argument("--url", help="WebSocket URL (default: the local runtime's)")
+    parser.add_argument(
+        "--url", help="WebSocket URL or listener page URL (default: the local runtime's)"
+    )
     parser.add_argument("--timeout", type=float, help="stop after this many seconds")
+    parser.add_argument(
+        "--no-reconnect", action="store_true", help="exit when the connection closes"
+    )
     parser.add_argument("--state-dir", type=Path, help="where local.json is (default .polycast)")
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    url = args.url
-    if not url:
+class UsageError(Exception):
+    """What the command line got wrong: one line for the user."""
+
+
+def websocket_url(
+    given: str, fetch: Callable[[str], bytes] = fetch_audio
+) -> tuple[str, dict[str, str]]:
+    """(WebSocket URL, query parameters) from ``--url``: a ws(s) URL as it is, a page
+    URL through the page's ``config.json``."""
+    parts = urlsplit(given)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items() if v}
+    if parts.scheme in ("ws", "wss"):
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), query
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(
+            f"--url {given!r}: give the WebSocket URL (ws://… or wss://…) or the listener "
+            "page's URL (http://…/)"
+        )
+    base = urlunsplit((parts.scheme, parts.netloc, parts.path.rsplit("/", 1)[0] + "/", "", ""))
+    try:
+        config = json.loads(fetch(urljoin(base, "config.json")))
+        return str(config["websocketUrl"]), query
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"--url {given!r} looks like a page, but its config.json names no websocketUrl "
+            f"({type(exc).__name__}); give the WebSocket URL (ws://… or wss://…)"
+        ) from exc
+
+
+NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "sessionWaiting": lambda m: "waiting for the speaker…",
+    "sessionPaused": lambda m: (
+        "— paused by the speaker" + (f": {m['reason']}" if m.get("reason") else "")
+    ),
+    "sessionResumed": lambda m: "— resumed",
+    "error": lambda m: f"error from the server: {m.get('code', '?')}: {m.get('message', '')}",
+}
+
+
+def _target(args: argparse.Namespace) -> tuple[str, str, str]:
+    query: dict[str, str] = {}
+    if args.url:
+        url, query = websocket_url(args.url)
+    else:
         state = read_local_state(args.state_dir)
         if state is None:
-            print(
-                "polycast listen: no --url and no local runtime (.polycast/local.json)",
-                file=sys.stderr,
+            raise UsageError(
+                "no --url and no local runtime (.polycast/local.json): start `polycast local`, "
+                "or pass --url with the WebSocket or listener page URL"
             )
-            return 2
-        url = state["websocketUrl"]
+        url = str(state["websocketUrl"])
+    session = args.session or query.get("sessionId")
+    language = args.language or query.get("targetLanguage")
+    if not session or not language:
+        raise UsageError("give --session and --language (or a page URL that carries them)")
+    return url, session, language
+
+
+async def follow(
+    url: str,
+    session: str,
+    language: str,
+    *,
+    on_segment: Callable[[ReceivedSegment], None],
+    say: Callable[[str], None],
+    timeout: float | None,
+    reconnect: bool,
+) -> Listener:
+    """Listen, and after a closed connection reconnect with catch-up (like the page)."""
+    listener = Listener()
+    deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+    delay = 0.5
+    first = True
+
+    def on_message(message: dict[str, Any]) -> None:
+        notice = NOTICES.get(str(message.get("type")))
+        if notice is not None:
+            say(notice(message))
+
+    while True:
+        left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+        if left is not None and left <= 0:
+            return listener
+        try:
+            await listen(
+                url,
+                session,
+                language,
+                on_segment=on_segment,
+                on_message=on_message,
+                timeout=left,
+                listener=listener,
+                catch_up_from=None if first else (listener.last_sequence or 0),
+            )
+            delay = 0.5
+        except ConnectRefused as exc:
+            if first or exc.code in ("SESSION_NOT_FOUND", "SESSION_ENDED", "BAD_REQUEST"):
+                raise
+            listener.closed = f"refused ({exc})"
+        except OSError as exc:
+            if first:
+                raise
+            listener.closed = f"cannot reconnect ({exc.strerror or exc})"
+        first = False
+        if listener.ended or listener.closed is None:
+            return listener
+        if not reconnect:
+            say(f"connection closed: {listener.closed}")
+            return listener
+        say(f"connection closed: {listener.closed}; reconnecting in {delay:.0f} s…")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 10.0)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    try:
+        url, session, language = _target(args)
+    except UsageError as exc:
+        print(f"polycast listen: {exc}", file=sys.stderr)
+        return 2
     save_dir: Path | None = args.save_audio
     if save_dir is not None:
         save_dir.mkdir(parents=True, exist_ok=True)
@@ -220,19 +364,31 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
                 note = f"  [{path}]"
         print(f"#{segment.sequence:<4} {segment.text}{note}", file=out, flush=True)
 
-    print(f"listening to {args.session} in {args.language} (Ctrl-C to stop)", file=out, flush=True)
+    def say(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    say(f"listening to {session} in {language} (Ctrl-C to stop)")
     try:
         listener = asyncio.run(
-            listen(url, args.session, args.language, on_segment=show, timeout=args.timeout)
+            follow(
+                url,
+                session,
+                language,
+                on_segment=show,
+                say=say,
+                timeout=args.timeout,
+                reconnect=not args.no_reconnect,
+            )
         )
     except ConnectRefused as exc:
         print(f"polycast listen: connection refused: {exc}", file=sys.stderr)
         return 1
-    except OSError as exc:
+    except (OSError, InvalidURI) as exc:
         print(f"polycast listen: cannot connect to {url}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     if listener.ended:
-        print("session ended", file=out)
-    return 0
+        say("session ended")
+        return 0
+    return 1 if listener.closed else 0

@@ -79,14 +79,14 @@ def build_runtime(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    from polycast_kit.local.runtime import PortInUse
+    from polycast_kit.local.runtime import PortInUse, StateDirBusy
 
     configure_logging(args.log_level)
     terminate_on_sigterm()
     runtime = build_runtime(args)
     try:
         endpoints = runtime.start()
-    except PortInUse as exc:
+    except (PortInUse, StateDirBusy) as exc:
         print(f"polycast local: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,11 +1,14 @@
 """``polycast produce FILE|-``: a talk into the transcript stream, as a speaker app would.
 
-``polycast produce --session ID --pause|--resume|--end [--reason TEXT]`` sends just
-that control record (``sessionPaused``, ``sessionResumed``, ``sessionEnded``) for a
-running session, as the speaker's pause, resume and stop buttons would.
+``polycast produce --session ID --start|--pause|--resume|--end [--reason TEXT]``
+sends just that control record (``sessionStarted``, ``sessionPaused``,
+``sessionResumed``, ``sessionEnded``), as the speaker's buttons would: ``--start``
+starts a session without a talk, so listeners can join before the first sentence.
 
-Input is JSONL records (DESIGN §3; ``offsetMs`` paces ``--realtime``) or plain text,
-one sentence a line. Records are KPL-aggregated per session (one partition key per
+Input is JSONL records (the record formats are in docs/events.md and schemas/records;
+``offsetMs`` paces ``--realtime``) or plain text, one sentence a line. Each record is
+checked against schemas/ before anything is sent; a problem names the file, line and
+field, and ``--force`` sends anyway. Records are KPL-aggregated per session (one partition key per
 aggregate), each ``put_records`` call holds at most one aggregate per session so a
 retry can never reorder a session, and throughput errors are retried with
 exponential backoff.
@@ -29,6 +32,12 @@ from botocore.exceptions import ClientError
 from polycast.domain.events import now_iso
 from polycast.domain.session_ids import new_session_id
 from polycast_kit.cli.endpoints import add_target_arguments, resolve_target
+from polycast_kit.cli.talk_file import (
+    TalkFileError,
+    TimedRecord,
+    check_records,
+    talk_records,
+)
 
 # Kinesis: 1 MB per record (partition key included), 500 records or 5 MB per call.
 MAX_AGGREGATE_BYTES = 1_000_000
@@ -41,15 +50,6 @@ RETRYABLE = {
     "ThrottlingException",
     "KMSThrottlingException",
 }
-DEFAULT_WPM = 150
-
-
-@dataclass
-class TimedRecord:
-    """One record and when (ms after the talk starts) the speaker said it."""
-
-    offset_ms: float
-    record: dict[str, Any]
 
 
 @dataclass
@@ -58,49 +58,6 @@ class ProduceStats:
     aggregates: int = 0
     put_calls: int = 0
     retries: int = 0
-
-
-def _estimate_ms(text: str, wpm: float) -> float:
-    return max(1, len(text.split())) * 60_000 / max(wpm, 40)
-
-
-def talk_records(
-    lines: Iterable[str],
-    *,
-    session_id: str,
-    language: str = "en",
-    start_sequence: int = 1,
-    start_offset_ms: float = 0,
-) -> Iterator[TimedRecord]:
-    """Transcript records from JSONL or plain text lines, with offsets for pacing.
-
-    Every record gets ``session_id``; transcripts without ``sequence`` are numbered
-    from ``start_sequence``; a line without ``offsetMs`` follows the previous one by
-    the time it takes to say it at its ``rateWpm``.
-    """
-    sequence = start_sequence
-    clock = start_offset_ms
-    for raw in lines:
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        record = dict(json.loads(line)) if line.startswith("{") else {"transcriptText": line}
-        offset = record.pop("offsetMs", None)
-        record["sessionId"] = session_id
-        kind = record.setdefault("type", "transcript")
-        if kind == "transcript":
-            record.setdefault("sourceLanguage", language)
-            if "sequence" not in record:
-                record["sequence"] = sequence
-            sequence = int(record["sequence"]) + 1
-        at = start_offset_ms + float(offset) if offset is not None else clock
-        text = str(record.get("transcriptText", ""))
-        emotion = record.get("emotionDynamics")
-        wpm = (
-            float(emotion.get("rateWpm", DEFAULT_WPM)) if isinstance(emotion, dict) else DEFAULT_WPM
-        )
-        clock = at + _estimate_ms(text, wpm) if text else at
-        yield TimedRecord(at, record)
 
 
 class TranscriptProducer:
@@ -293,13 +250,22 @@ def session_records(
 # -- command -------------------------------------------------------------------------
 
 
-CONTROLS = {"pause": "sessionPaused", "resume": "sessionResumed", "end": "sessionEnded"}
+CONTROLS = {
+    "start": "sessionStarted",
+    "pause": "sessionPaused",
+    "resume": "sessionResumed",
+    "end": "sessionEnded",
+}
 
 
-def control_record(kind: str, session_id: str, reason: str | None = None) -> dict[str, Any]:
-    """One session control record (``schemas/records``): pause, resume or end."""
+def control_record(
+    kind: str, session_id: str, reason: str | None = None, *, language: str = "en"
+) -> dict[str, Any]:
+    """One session control record (``schemas/records``): start, pause, resume or end."""
     record: dict[str, Any] = {"type": CONTROLS[kind], "sessionId": session_id}
-    if reason and kind != "resume":
+    if kind == "start":
+        record["sourceLanguage"] = language
+    elif reason and kind != "resume":
         record["reason"] = reason
     record["timestamp"] = now_iso()
     return record
@@ -322,7 +288,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--no-start", action="store_true", help="do not send sessionStarted")
     parser.add_argument("--no-end", action="store_true", help="do not send sessionEnded")
     parser.add_argument("--no-aggregate", action="store_true", help="one Kinesis record each")
+    parser.add_argument(
+        "--force", action="store_true", help="send records that fail the schema check anyway"
+    )
     control = parser.add_mutually_exclusive_group()
+    control.add_argument(
+        "--start",
+        action="store_true",
+        help="send only sessionStarted for --session (listeners join before the talk)",
+    )
     control.add_argument(
         "--pause", action="store_true", help="send only sessionPaused for --session"
     )
@@ -357,16 +331,15 @@ def run_control(args: argparse.Namespace, kind: str, out: TextIO = sys.stdout) -
         print(f"polycast produce: --{kind} needs --session <id>", file=sys.stderr)
         return 2
     target = resolve_target(args)
-    record = control_record(kind, args.session, args.reason)
+    record = control_record(kind, args.session, args.reason, language=args.language)
     producer = TranscriptProducer(target.client("kinesis"), target.stream, aggregate=False)
     try:
         producer.send([record])
-    except (ClientError, RuntimeError) as exc:
+    except RuntimeError as exc:
         print(f"polycast produce: {exc}", file=sys.stderr)
         return 1
     print(
-        f"session {args.session}: {record['type']} sent to {target.stream}"
-        f"{' (local)' if target.local else ''}",
+        f"session {args.session}: {record['type']} sent to {target.describe()}",
         file=out,
         flush=True,
     )
@@ -379,18 +352,35 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return run_control(args, kind, out)
     if not args.file:
         print(
-            "polycast produce: give a file (or - for stdin), or --pause/--resume/--end",
+            "polycast produce: give a file (or - for stdin), or --start/--pause/--resume/--end",
+            file=sys.stderr,
+        )
+        return 2
+    session_id = args.session or new_session_id()
+    name = "<stdin>" if args.file == "-" else args.file
+    try:
+        lines = _read_lines(args.file)
+        timed = list(talk_records(lines, session_id=session_id, language=args.language, name=name))
+    except TalkFileError as exc:
+        print(f"polycast produce: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"polycast produce: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    check = check_records(timed, name=name)
+    for warning in check.warnings:
+        print(f"polycast produce: warning: {warning}", file=sys.stderr)
+    for error in check.errors[:20]:
+        print(f"polycast produce: {error}", file=sys.stderr)
+    if check.errors and not args.force:
+        hidden = f" ({len(check.errors) - 20} not shown)" if len(check.errors) > 20 else ""
+        print(
+            f"polycast produce: {len(check.errors)} problem(s){hidden}; "
+            "nothing sent (--force sends anyway)",
             file=sys.stderr,
         )
         return 2
     target = resolve_target(args)
-    session_id = args.session or new_session_id()
-    try:
-        lines = _read_lines(args.file)
-        timed = list(talk_records(lines, session_id=session_id, language=args.language))
-    except (OSError, ValueError) as exc:
-        print(f"polycast produce: cannot read {args.file}: {exc}", file=sys.stderr)
-        return 2
     timed = session_records(
         timed,
         session_id=session_id,
@@ -399,12 +389,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         end=not args.no_end,
     )
     total = len(timed)
-    print(
-        f"session {session_id}: {total} records to {target.stream}"
-        f"{' (local)' if target.local else ''}",
-        file=out,
-        flush=True,
-    )
+    print(f"session {session_id}: {total} records to {target.describe()}", file=out, flush=True)
     producer = TranscriptProducer(
         target.client("kinesis"), target.stream, aggregate=not args.no_aggregate
     )
@@ -428,7 +413,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted after {sent}/{total} records", file=out)
         return 130
-    except (ClientError, RuntimeError) as exc:
+    except RuntimeError as exc:
         print(f"\npolycast produce: {exc}", file=sys.stderr)
         return 1
     if tty:

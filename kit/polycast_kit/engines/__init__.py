@@ -26,7 +26,7 @@ from polycast_kit.engines.espeak import EspeakSynthesizer, voice_for
 from polycast_kit.engines.espeak_ssml import to_espeak_ssml
 from polycast_kit.engines.mp3 import Mp3Info, encode_mp3, mp3_duration_seconds, mp3_info
 
-# Directions a pair ships but does not install (Debian's es-ro: Romanian, which DESIGN §4
+# Directions a pair ships but does not install (Debian's es-ro: Romanian, which docs/engines.md
 # lists among the local languages) are used by default; POLYCAST_APERTIUM_EXPERIMENTAL=0
 # turns them off.
 EXPERIMENTAL_ENV = "POLYCAST_APERTIUM_EXPERIMENTAL"

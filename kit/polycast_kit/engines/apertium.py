@@ -11,14 +11,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import selectors
 import subprocess
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import IO
 
 from polycast.errors import PolycastError, TransientError, UnsupportedLanguage
+from polycast_kit.engines.apertium_marks import has_marks, normalize_english, repair, tidy
 from polycast_kit.engines.apertium_modes import (
     DEFAULT_PIVOT,
     Mode,
@@ -89,7 +92,7 @@ class ApertiumPipeline:
     def __init__(self, mode: Mode, *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.mode = mode
         self.timeout_seconds = timeout_seconds
-        self._commands = pipeline_commands(mode.pipeline)
+        self._commands = pipeline_commands(mode.pipeline, marks=True)
         self._lock = threading.Lock()
         self._procs: list[subprocess.Popen[bytes]] = []
         self.starts = 0
@@ -250,9 +253,23 @@ class ApertiumTranslator:
         if src == tgt or not text.strip():
             return text
         route = self.route(src, tgt)
-        for mode in route.modes:
-            text = self._pipeline(mode).translate(text)
-        return text
+        if src == "en":
+            text = normalize_english(text)
+        original = text
+        first = self._pipeline(route.modes[0])
+
+        def to_original(word: str) -> str | None:
+            return _original_word(word, original, first.translate)
+
+        for hop, mode in enumerate(route.modes):
+            pipeline = self._pipeline(mode)
+            translated = pipeline.translate(text)
+            if has_marks(translated):
+                # Docs/engines.md: the source word; on a pivot's later hop, the English one.
+                back = None if hop == 0 else to_original
+                translated = repair(translated, text, pipeline.translate, back or _same)
+            text = translated
+        return tidy(text)
 
     def route(self, source: str, target: str) -> Route:
         """The modes a translation goes through; UnsupportedLanguage when there are none."""
@@ -291,6 +308,20 @@ class ApertiumTranslator:
                 pipeline = ApertiumPipeline(mode, timeout_seconds=self.timeout_seconds)
                 self._pipelines[mode.name] = pipeline
             return pipeline
+
+
+def _same(word: str) -> str:
+    return word
+
+
+def _original_word(word: str, original: str, first_hop: Callable[[str], str]) -> str | None:
+    """The word of the original sentence whose first-hop translation is ``word``."""
+    wanted = word.lower()
+    candidates: list[str] = re.findall(r"[^\W_][\w'-]*", original)
+    for candidate in dict.fromkeys(candidates):
+        if first_hop(candidate).strip(" .*#@").lower() == wanted:
+            return candidate
+    return None
 
 
 def _close_all(pipelines: dict[str, ApertiumPipeline]) -> None:

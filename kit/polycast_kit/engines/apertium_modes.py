@@ -198,15 +198,18 @@ def null_flush_pipeline(mode_text: str) -> str:
     return " | ".join(stages)
 
 
-def pipeline_commands(mode_text: str) -> list[list[str]]:
+def pipeline_commands(mode_text: str, *, marks: bool = False) -> list[list[str]]:
     """The argv of each null-flush stage, ready to chain without a shell.
 
     Mode files leave two holes: ``$1``, the generator's flag (``-n``: no marks for
-    unknown words, what ``apertium -u`` passes) and ``$2``, the tagger's (unused).
+    unknown words, what ``apertium -u`` passes; ``-g`` with ``marks``: ``*``, ``@``
+    and ``#`` kept, so the translator can repair them, see ``apertium_marks``) and
+    ``$2``, the tagger's (unused).
     """
+    holes = {"$1": "-g" if marks else "-n", "$2": ""}
     commands = []
     for stage in null_flush_pipeline(mode_text).split(" | "):
-        argv = [{"$1": "-n", "$2": ""}.get(arg, arg) for arg in shlex.split(stage)]
+        argv = [holes.get(arg, arg) for arg in shlex.split(stage)]
         commands.append([arg for arg in argv if arg])
     return commands
 

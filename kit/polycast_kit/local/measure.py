@@ -1,4 +1,4 @@
-"""End-to-end latency of the local runtime with real engines (DESIGN §8, "local real engines").
+"""End-to-end latency of the local runtime with real engines (docs/performance.md).
 
 A talk goes in through ``put_records`` one transcript at a time; WebSocket
 listeners spread over the languages timestamp each complete segment (all audio

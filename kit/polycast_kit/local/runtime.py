@@ -37,11 +37,15 @@ from polycast_kit.local.gateway import WebSocketGateway
 from polycast_kit.local.kinesis_poller import KinesisPoller
 from polycast_kit.local.resources import LocalResources, create_resources, local_settings
 from polycast_kit.local.schedules import ScheduleTimer
+from polycast_kit.local.state_lock import StateDirBusy, StateDirLock
 
 log = logging.getLogger("polycast.local.runtime")
 
 STATE_FILE = "local.json"
 DEFAULT_LANGUAGES = ("es", "ca", "gl", "fr", "pt", "it", "ro")
+
+
+__all__ = ["LocalRuntime", "PortInUse", "RuntimeEndpoints", "StateDirBusy"]
 
 
 class PortInUse(RuntimeError):
@@ -58,7 +62,7 @@ class PortInUse(RuntimeError):
 
 @dataclass(frozen=True)
 class RuntimeEndpoints:
-    """What ``.polycast/local.json`` holds (DESIGN §4): how any client reaches the runtime."""
+    """What ``.polycast/local.json`` holds (docs/local.md): how any client reaches the runtime."""
 
     aws_endpoint: str
     region: str
@@ -162,6 +166,8 @@ class LocalRuntime:
         self.settings: Settings | None = None
         self._saved_env: dict[str, str] | None = None
         self._ready = False
+        # One runtime per state folder; None when no state folder is written.
+        self.lock = StateDirLock(self.state_dir) if self.state_dir is not None else None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -190,6 +196,8 @@ class LocalRuntime:
             raise
 
     def _start(self) -> None:
+        if self.lock is not None:
+            self.lock.acquire()  # raises StateDirBusy naming the running runtime
         engines.register()  # the handlers' composition builds Apertium/espeak-ng under "local"
         self._bind(self.aws.start, self.aws_port, "--aws-port")
         self.gateway = WebSocketGateway(
@@ -296,6 +304,8 @@ class LocalRuntime:
         self._ready = True
         if self.state_dir is not None:
             self.state_dir.mkdir(parents=True, exist_ok=True)
+            if self.lock is not None:
+                self.lock.describe(awsPort=self.aws.port, wsPort=self.gateway.port)
             path = self.state_dir / STATE_FILE
             path.write_text(json.dumps(self.endpoints.to_json(), indent=2) + "\n")
         log.info("local runtime ready: %s", self.endpoints.to_json())
@@ -316,17 +326,24 @@ class LocalRuntime:
             self.poller.stop()
             self.poller = None
         self.aws.stop()
-        if self.state_dir is not None and self.endpoints is not None:
+        # Only the lock holder's file is removed: a refused second runtime never wrote
+        # one, and must never delete the running one's.
+        if self.state_dir is not None and self.endpoints is not None and self._holds_lock():
             path = self.state_dir / STATE_FILE
             try:
                 if json.loads(path.read_text()) == self.endpoints.to_json():
                     path.unlink()
             except (OSError, ValueError):
                 pass
+        if self.lock is not None:
+            self.lock.release()
         if self._saved_env is not None:
             os.environ.clear()
             os.environ.update(self._saved_env)
             self._saved_env = None
+
+    def _holds_lock(self) -> bool:
+        return self.lock is None or self.lock.held
 
     # -- gateway callbacks -------------------------------------------------------------
 

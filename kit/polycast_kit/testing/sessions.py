@@ -29,11 +29,39 @@ class MemorySessionStore:
             self.reads += 1
             return self.sessions.get(session_id)
 
+    def create(
+        self,
+        session_id: str,
+        source_language: str,
+        *,
+        languages: tuple[str, ...] = (),
+        join_code_hash: str | None = None,
+    ) -> bool:
+        with self._lock:
+            if session_id in self.sessions:
+                return False
+            now = int(self.clock())
+            self.sessions[session_id] = Session(
+                session_id,
+                source_language,
+                status="created",
+                join_code_hash=join_code_hash,
+                created_at=now,
+                last_activity_at=now,
+                languages=tuple(languages),
+            )
+            return True
+
     def start(
         self, session_id: str, source_language: str, *, join_code_hash: str | None = None
     ) -> bool:
         with self._lock:
-            if session_id in self.sessions:
+            existing = self.sessions.get(session_id)
+            if existing is not None and existing.status == "created":
+                now = int(self.clock())
+                self.sessions[session_id] = replace(existing, status="active", last_activity_at=now)
+                return True
+            if existing is not None:
                 return False
             now = int(self.clock())
             self.sessions[session_id] = Session(

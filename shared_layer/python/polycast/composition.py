@@ -126,7 +126,7 @@ def audio_url_base(settings: Settings) -> str:
     """Where listeners fetch referenced audio: ``AUDIO_URL_BASE``, or presigned S3.
 
     Locally the gateway that answers ``@connections`` (``API_GATEWAY_ENDPOINT``) also
-    serves ``/audio/{key}`` from the bucket (DESIGN §4), so that is the default there.
+    serves ``/audio/{key}`` from the bucket (docs/local.md), so that is the default there.
     """
     if settings.audio_url_base:
         return settings.audio_url_base
@@ -136,7 +136,7 @@ def audio_url_base(settings: Settings) -> str:
 
 
 def service_limits(settings: Settings) -> ServiceLimits:
-    """One rate governor per service for this container (DESIGN §5)."""
+    """One rate governor per service for this container (docs/performance.md)."""
     return ServiceLimits(
         {
             "translate": RateGovernor(settings.translate_tps),

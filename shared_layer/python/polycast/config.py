@@ -24,7 +24,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 class Settings:
     """Everything a function or the CLI needs to know about its deployment.
 
-    Names follow the seed (DESIGN §2); the newer ones sit beside them.
+    Names follow the seed (docs/deploy.md); the newer ones sit beside them.
     """
 
     sessions_table: str = "polycast-sessions"

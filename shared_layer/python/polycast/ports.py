@@ -45,10 +45,23 @@ class SessionStore(Protocol):
 
     def get(self, session_id: str) -> Session | None: ...
 
+    def create(
+        self,
+        session_id: str,
+        source_language: str,
+        *,
+        languages: tuple[str, ...] = (),
+        join_code_hash: str | None = None,
+    ) -> bool:
+        """A session that exists before anyone speaks (status ``created``): listeners
+        may connect and wait. True when this call created it (False: it exists)."""
+        ...
+
     def start(
         self, session_id: str, source_language: str, *, join_code_hash: str | None = None
     ) -> bool:
-        """Create the session if absent; True when this call created it."""
+        """Create the session if absent, or start a ``created`` one keeping its
+        languages and settings; True when this call started it."""
         ...
 
     def end(self, session_id: str, *, reason: str) -> bool:

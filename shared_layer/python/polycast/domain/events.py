@@ -46,7 +46,7 @@ def audio_from_json(data: Mapping[str, Any] | None) -> AudioRef | None:
 
 
 def segment_ready(segment: Segment) -> dict[str, Any]:
-    return {
+    detail: dict[str, Any] = {
         "sessionId": segment.session_id,
         "sequence": segment.sequence,
         "language": segment.language,
@@ -57,6 +57,9 @@ def segment_ready(segment: Segment) -> dict[str, Any]:
         "timings": dict(segment.timings),
         "emittedAt": now_iso(),
     }
+    if segment.hints_replaced:
+        detail["hintsReplaced"] = list(segment.hints_replaced)
+    return detail
 
 
 def broadcast_slice(segment: Segment, index: int, count: int) -> dict[str, Any]:

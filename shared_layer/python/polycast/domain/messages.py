@@ -91,6 +91,16 @@ def session_paused_message(session_id: str, reason: str | None = None) -> dict[s
     return message
 
 
+def session_waiting_message(session_id: str, source_language: str) -> dict[str, Any]:
+    """A created session that has not started: the listener waits for the speaker."""
+    return {
+        "type": "sessionWaiting",
+        "sessionId": session_id,
+        "sourceLanguage": source_language,
+        "message": "waiting for the speaker",
+    }
+
+
 def session_resumed_message(session_id: str) -> dict[str, Any]:
     return {"type": "sessionResumed", "sessionId": session_id}
 

@@ -16,13 +16,14 @@ EMOTIONS: tuple[str, ...] = (
     "fearful",
     "surprised",
 )
-VolumeLevel = Literal["x-soft", "soft", "normal", "loud", "x-loud"]
-VOLUME_LEVELS: tuple[str, ...] = ("x-soft", "soft", "normal", "loud", "x-loud")
+# "whisper" is the softest level, spoken whispered where the voice can (docs/emotion-ssml.md).
+VolumeLevel = Literal["whisper", "x-soft", "soft", "normal", "loud", "x-loud"]
+VOLUME_LEVELS: tuple[str, ...] = ("whisper", "x-soft", "soft", "normal", "loud", "x-loud")
 
 
 @dataclass(frozen=True)
 class EmotionDynamics:
-    """How the speaker sounded. Defaults (DESIGN §6): neutral, 0.5, 150 wpm, normal."""
+    """How the speaker sounded. Defaults (docs/emotion-ssml.md): neutral, 0.5, 150 wpm, normal."""
 
     emotion: str = "neutral"
     intensity: float = 0.5
@@ -48,6 +49,8 @@ class Transcript:
     emotion: EmotionDynamics = field(default_factory=EmotionDynamics)
     sequence: int | None = None
     timestamp: str | None = None
+    # Emotion hints replaced by their defaults (advisory: the sentence is delivered).
+    hints_replaced: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,9 @@ class Session:
 
     session_id: str
     source_language: str
-    status: Literal["active", "ended"] = "active"
+    # created: made by `polycast session create`, listeners may wait; active once the
+    # first record (or sessionStarted) arrives; ended.
+    status: Literal["created", "active", "ended"] = "active"
     listener_count: int = 0
     language_counts: dict[str, int] = field(default_factory=dict)
     last_sequence: int = 0
@@ -95,6 +100,8 @@ class Session:
     # Epoch seconds: when it started, and the last record seen (idle and max-duration ends).
     created_at: int = 0
     last_activity_at: int = 0
+    # Languages the organizer announced at create time (listeners may pick others).
+    languages: tuple[str, ...] = ()
 
     @property
     def active_languages(self) -> list[str]:
@@ -126,6 +133,7 @@ class Segment:
     source_text: str
     audio: AudioRef | None
     timings: dict[str, float] = field(default_factory=dict)
+    hints_replaced: tuple[str, ...] = ()  # emotion hints that fell back to defaults
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from typing import Any
 
 from jsonschema import ValidationError
 
+from polycast.domain.emotion_hints import read_emotion
 from polycast.domain.languages import check_language
 from polycast.domain.models import (
-    EmotionDynamics,
     Record,
     SessionEnd,
     SessionPause,
@@ -115,17 +115,6 @@ def _check(name: str, data: Mapping[str, Any]) -> None:
         _raise_for(errors[0])
 
 
-def _emotion(data: Mapping[str, Any] | None) -> EmotionDynamics:
-    data = data or {}
-    defaults = EmotionDynamics()
-    return EmotionDynamics(
-        emotion=data.get("emotion", defaults.emotion),
-        intensity=float(data.get("intensity", defaults.intensity)),
-        rate_wpm=round(float(data.get("rateWpm", defaults.rate_wpm))),
-        volume_level=data.get("volumeLevel", defaults.volume_level),
-    )
-
-
 def _transcript(data: Mapping[str, Any]) -> Transcript:
     text = data.get("transcriptText")
     if isinstance(text, str):
@@ -133,15 +122,18 @@ def _transcript(data: Mapping[str, Any]) -> Transcript:
             raise InvalidRecord("transcriptText must not be empty")
         if len(text.encode("utf-8")) > MAX_TRANSCRIPT_BYTES:
             raise TranscriptTooLong(f"transcriptText is longer than {MAX_TRANSCRIPT_BYTES} bytes")
-    _check("records/transcript", data)
+    # Emotion hints are advisory: checked (and replaced) on their own, never rejected.
+    _check("records/transcript", {k: v for k, v in data.items() if k != "emotionDynamics"})
     check_language(data["sourceLanguage"])
+    emotion, replaced = read_emotion(data.get("emotionDynamics"))
     return Transcript(
         session_id=data["sessionId"],
         source_language=data["sourceLanguage"],
         text=data["transcriptText"],
-        emotion=_emotion(data.get("emotionDynamics")),
+        emotion=emotion,
         sequence=data.get("sequence"),
         timestamp=data.get("timestamp"),
+        hints_replaced=replaced,
     )
 
 

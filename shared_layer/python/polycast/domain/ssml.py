@@ -7,8 +7,10 @@ The whole mapping lives in :data:`EMOTION_STYLES` and the three rules below it
 * **volume** follows the volume level (``normal`` is SSML's ``medium``);
 * **pitch, emphasis and pauses** come from the emotion, scaled by intensity, and
   only for engines that honour them: Polly *neural* voices ignore ``emphasis``
-  and prosody ``pitch`` (DESIGN §5), so for ``neural`` we emit rate and volume only.
-  ``standard`` (Polly) and ``espeak`` (local) get everything.
+  and prosody ``pitch`` (docs/emotion-ssml.md), so for ``neural`` we emit rate and
+  volume only. ``standard`` (Polly) and ``espeak`` (local) get everything;
+* **whisper** is the softest volume, and on Polly *standard* voices (the only ones
+  with the effect) the sentence is wrapped in ``<amazon:effect name="whispered">``.
 
 Transcript text is XML-escaped (and stripped of characters XML cannot carry)
 before anything else touches it, so a transcript can never inject tags; the
@@ -37,6 +39,7 @@ POLLY_MAX_SSML_CHARS = 6000  # Polly's limit on the whole SSML document
 
 # volumeLevel on the wire → SSML prosody volume.
 VOLUMES: dict[str, str] = {
+    "whisper": "x-soft",  # and Polly's whispered effect on standard voices
     "x-soft": "x-soft",
     "soft": "soft",
     "normal": "medium",
@@ -144,7 +147,8 @@ def build_ssml(
     # Drop what XML cannot carry before looking for pauses: a form feed between two
     # characters is white space to the pause rule but nothing once dropped.
     text = _NOT_XML.sub("", text)
-    ssml = _document(text, emotion, expressive=expressive)
+    # Polly's whispered effect exists on standard voices only (not neural, not espeak).
+    ssml = _document(text, emotion, expressive=expressive, whispered=engine == "standard")
     if len(ssml) > max_chars and expressive:
         ssml = _document(text, emotion, expressive=False)
     if len(ssml) > max_chars:
@@ -152,7 +156,9 @@ def build_ssml(
     return ssml
 
 
-def _document(text: str, emotion: EmotionDynamics, *, expressive: bool) -> str:
+def _document(
+    text: str, emotion: EmotionDynamics, *, expressive: bool, whispered: bool = False
+) -> str:
     attrs = [
         f'rate="{rate_percent(emotion.rate_wpm)}%"',
         f'volume="{VOLUMES.get(emotion.volume_level, "medium")}"',
@@ -166,4 +172,7 @@ def _document(text: str, emotion: EmotionDynamics, *, expressive: bool) -> str:
     level = emphasis_level(emotion)
     if level:
         body = f'<emphasis level="{level}">{body}</emphasis>'
-    return f"<speak><prosody {' '.join(attrs)}>{body}</prosody></speak>"
+    prosody = f"<prosody {' '.join(attrs)}>{body}</prosody>"
+    if whispered and emotion.volume_level == "whisper":
+        prosody = f'<amazon:effect name="whispered">{prosody}</amazon:effect>'
+    return f"<speak>{prosody}</speak>"

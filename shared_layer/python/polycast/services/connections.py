@@ -174,6 +174,13 @@ class ConnectionService:
             ),
         )
         logger.info("listener joined", extra={"session_id": session_id, "language": language})
+        if session.status == "created":
+            # Created but not started: the listener stays and is told why nothing comes
+            # yet (the local gateway holds the post until the upgrade completes).
+            self.send(
+                connection_id,
+                messages.session_waiting_message(session_id, session.source_language),
+            )
         return connection
 
     def _check_join_code(self, session: Session, given: object) -> None:

@@ -76,6 +76,7 @@ class Outcome:
     events_failed: int = 0
     duration_ms: float = 0.0
     skipped: str | None = None  # why nothing was translated, e.g. "no listeners"
+    hints_replaced: int = 0  # emotion hints that fell back to defaults (advisory)
 
     @property
     def languages_failed(self) -> int:
@@ -111,6 +112,7 @@ class Outcome:
             "eventsFailed": self.events_failed,
             "durationMs": round(self.duration_ms, 3),
             "skipped": self.skipped,
+            "hintsReplaced": self.hints_replaced,
         }
 
     @classmethod
@@ -129,6 +131,7 @@ class Outcome:
             events_failed=int(data.get("eventsFailed", 0)),
             duration_ms=float(data.get("durationMs", 0.0)),
             skipped=data.get("skipped"),
+            hints_replaced=int(data.get("hintsReplaced", 0)),
         )
 
 
@@ -195,7 +198,11 @@ class Orchestrator:
         self, transcript: Transcript, sequence: int, *, session: Session | None = None
     ) -> Outcome:
         started = self._clock()
-        outcome = Outcome(session_id=transcript.session_id, sequence=sequence)
+        outcome = Outcome(
+            session_id=transcript.session_id,
+            sequence=sequence,
+            hints_replaced=len(transcript.hints_replaced),
+        )
         if session is None:
             session = self.sessions.get(transcript.session_id)
         if session is None or session.listener_count <= 0 or not session.active_languages:
@@ -424,6 +431,7 @@ class Orchestrator:
             text=result.text,
             source_text=transcript.text,
             audio=result.audio,
+            hints_replaced=transcript.hints_replaced,
             timings={
                 "translateMs": round(result.translate_ms, 3),
                 "synthesizeMs": round(result.synthesize_ms, 3),

@@ -1,7 +1,7 @@
 """The transcript stream, one Kinesis batch at a time.
 
 Why not Powertools' ``BatchProcessor`` as is: it runs records one after another,
-but a batch holds many sessions (DESIGN §5) and each transcript waits on
+but a batch holds many sessions (docs/architecture.md) and each transcript waits on
 Translate and Polly for hundreds of milliseconds. So the batch is grouped by
 session, the groups run concurrently in a thread pool, and each group runs
 strictly in order. We build the same partial batch response Powertools would
@@ -213,7 +213,7 @@ class TranscriptProcessor:
         fallback_session = pk if isinstance(pk, str) else None
         fixed = copy.deepcopy(dict(parent))
         meta = fixed.setdefault("kinesis", {})
-        # aws-kinesis-agg drops aggregates without these fields, silently (DESIGN §9),
+        # aws-kinesis-agg drops aggregates without these fields, silently (docs/architecture.md),
         # after printing the raw payload to stderr: never let it get that far.
         meta.setdefault("approximateArrivalTimestamp", time.time())
         meta.setdefault("kinesisSchemaVersion", "1.0")
@@ -396,8 +396,15 @@ class TranscriptProcessor:
         A session started just now has no listeners yet, so its transcript is skipped.
         """
         session = self.sessions.get(transcript.session_id)
-        if session is None:
-            self._start(SessionStart(transcript.session_id, transcript.source_language))
+        if session is None or session.status == "created":
+            # A created session's listeners are waiting: its first transcript starts it
+            # and is delivered to them.
+            self._start(
+                SessionStart(
+                    transcript.session_id,
+                    session.source_language if session else transcript.source_language,
+                )
+            )
         elif (
             session.status == "active"
             and self.clock() - session.last_activity_at >= self.activity_every_seconds

@@ -97,11 +97,13 @@ def session_from_item(item: dict[str, Any]) -> Session:
         for lang, value in (item.get("languageCounts", {}).get("M") or {}).items()
     }
     status = item.get("status", {}).get("S", "active")
+    if status not in ("created", "ended"):
+        status = "active"
     created_at = int(item.get("createdAt", {}).get("N", "0"))
     return Session(
         session_id=item["sessionId"]["S"],
         source_language=item.get("sourceLanguage", {}).get("S", "en"),
-        status="ended" if status == "ended" else "active",
+        status=status,
         listener_count=int(item.get("listenerCount", {}).get("N", "0")),
         language_counts=counts,
         last_sequence=int(item.get("lastSequence", {}).get("N", "0")),
@@ -109,4 +111,5 @@ def session_from_item(item: dict[str, Any]) -> Session:
         paused=bool(item.get("paused", {}).get("BOOL", False)),
         created_at=created_at,
         last_activity_at=int(item.get("lastActivityAt", {}).get("N", "0")) or created_at,
+        languages=tuple(v.get("S", "") for v in item.get("languages", {}).get("L", [])),
     )

@@ -78,11 +78,12 @@ class DynamoListenerRegistry:
 
     def admit(self, connection: Connection, *, max_listeners: int = 0) -> Session:
         session_id = connection.session_id
-        condition = "attribute_exists(sessionId) AND #status = :active"
+        condition = "attribute_exists(sessionId) AND #status IN (:active, :created)"
         values: dict[str, Any] = {
             ":zero": {"N": "0"},
             ":one": {"N": "1"},
             ":active": {"S": "active"},
+            ":created": {"S": "created"},  # created, not yet started: listeners wait
         }
         if max_listeners > 0:
             condition += " AND (attribute_not_exists(listenerCount) OR listenerCount < :max)"
@@ -211,7 +212,7 @@ class DynamoListenerRegistry:
     def _switch(self, connection: Connection, new: str, token: str, *, old_counted: bool) -> None:
         old = connection.language
         update = "SET languageCounts.#new = if_not_exists(languageCounts.#new, :zero) + :one"
-        condition = "attribute_exists(sessionId) AND #status = :active"
+        condition = "attribute_exists(sessionId) AND #status IN (:active, :created)"
         names = {"#new": new, "#status": "status"}
         if old_counted:
             update += ", languageCounts.#old = languageCounts.#old - :one"
@@ -238,6 +239,7 @@ class DynamoListenerRegistry:
                         ":zero": {"N": "0"},
                         ":one": {"N": "1"},
                         ":active": {"S": "active"},
+                        ":created": {"S": "created"},
                     },
                 }
             },

@@ -2,7 +2,7 @@
 
 Voices come from :mod:`polycast.domain.voices`. One synthesizer speaks one
 engine; degradation under throttling (neural voice, then standard voice, then
-text only, DESIGN §5) is the orchestrator's, which holds one synthesizer per
+text only, docs/emotion-ssml.md) is the orchestrator's, which holds one synthesizer per
 engine, paces each with its own rate governor, and records every step in
 metrics. Throttling surfaces here as :class:`Throttled`, 5xx and timeouts as
 :class:`TransientError`, a request over Polly's size limits as ``TEXT_TOO_LONG``.

@@ -1,6 +1,8 @@
 """SessionStore on the Sessions table: one item per session.
 
-Item: ``sessionId`` (pk), ``status`` (active | ended), ``sourceLanguage``,
+Item: ``sessionId`` (pk), ``status`` (created | active | ended; ``created`` by
+``polycast session create``, before anyone speaks), ``sourceLanguage``, ``languages``
+(announced at create time),
 ``listenerCount``, ``languageCounts`` (map language → listeners), ``lastSequence``,
 ``paused`` (speaker pause), ``createdAt`` and ``lastActivityAt`` (epoch seconds: the
 sweeper ends sessions past the idle time or the maximum duration), ``expiresAt``
@@ -77,13 +79,63 @@ class DynamoSessionStore:
         item = out.get("Item")
         return session_from_item(item) if item else None
 
+    def create(
+        self,
+        session_id: str,
+        source_language: str,
+        *,
+        languages: tuple[str, ...] = (),
+        join_code_hash: str | None = None,
+    ) -> bool:
+        return self._put_new(
+            session_id, source_language, "created", join_code_hash, languages=languages
+        )
+
     def start(
         self, session_id: str, source_language: str, *, join_code_hash: str | None = None
+    ) -> bool:
+        if self._put_new(session_id, source_language, "active", join_code_hash):
+            return True
+        return self._start_created(session_id)
+
+    def _start_created(self, session_id: str) -> bool:
+        """A ``created`` session becomes active, keeping what was set at create time."""
+        now = int(time.time())
+        try:
+            self._call(
+                "start created session",
+                self._ddb.update_item,
+                Key=session_key(session_id),
+                UpdateExpression="SET #status = :active, lastActivityAt = :now, "
+                "startedAt = :now, expiresAt = :expires",
+                ConditionExpression="#status = :created",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":active": {"S": "active"},
+                    ":created": {"S": "created"},
+                    ":now": {"N": str(now)},
+                    ":expires": {"N": str(now + self._ttl)},
+                },
+            )
+        except ClientError as exc:
+            if conditional_failed(exc):
+                return False
+            raise
+        return True
+
+    def _put_new(
+        self,
+        session_id: str,
+        source_language: str,
+        status: str,
+        join_code_hash: str | None,
+        *,
+        languages: tuple[str, ...] = (),
     ) -> bool:
         now = int(time.time())
         item: dict[str, Any] = {
             **session_key(session_id),
-            "status": {"S": "active"},
+            "status": {"S": status},
             "sourceLanguage": {"S": source_language},
             "listenerCount": {"N": "0"},
             "languageCounts": {"M": {}},
@@ -95,9 +147,11 @@ class DynamoSessionStore:
         }
         if join_code_hash:
             item["joinCodeHash"] = {"S": join_code_hash}
+        if languages:
+            item["languages"] = {"L": [{"S": language} for language in languages]}
         try:
             self._call(
-                "start session",
+                f"{'create' if status == 'created' else 'start'} session",
                 self._ddb.put_item,
                 Item=item,
                 ConditionExpression="attribute_not_exists(sessionId)",

@@ -1,0 +1,109 @@
+"""``polycast session create``: a session that exists before anyone speaks.
+
+Listeners may open its pages at once and wait ("waiting for the speaker"); the first
+record (``polycast produce --session ID FILE`` or ``--start``) starts it, keeping the
+languages set here. Prints the session id and its links; ``--json`` writes them as
+one object. The speaker's key and join code come with the speaker page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+from urllib.parse import urlencode
+
+from polycast import wiring
+from polycast.adapters.aws.sessions import DynamoSessionStore
+from polycast.domain.languages import LANGUAGE_CODE
+from polycast.domain.session_ids import is_session_id, new_session_id
+from polycast_kit.cli.endpoints import TargetError, add_target_arguments, resolve_target
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "session",
+        help="create a session listeners can join before the talk starts",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="session_command", required=True)
+    create = sub.add_parser("create", help="create a session and print its links")
+    create.add_argument("--session", help="session id (default: a new human-readable one)")
+    create.add_argument("--source", default="en", help="the speaker's language (default: en)")
+    create.add_argument(
+        "--languages",
+        default="",
+        help="comma-separated target languages to print links for, e.g. es,fr",
+    )
+    create.add_argument("--json", action="store_true", help="write the links as one JSON object")
+    create.add_argument(
+        "--sessions-table", help="Sessions table name (default: the target's; needed for --stack)"
+    )
+    add_target_arguments(create)
+    create.set_defaults(run=run)
+
+
+def page_url(page: str, session_id: str, language: str | None = None) -> str:
+    query: dict[str, str] = {"sessionId": session_id}
+    if language:
+        query["targetLanguage"] = language
+    return f"{page.rstrip('/')}/?{urlencode(query)}"
+
+
+def session_links(
+    page: str, session_id: str, source: str, languages: tuple[str, ...]
+) -> dict[str, Any]:
+    """What ``session create`` prints (``--json``): the id, per-language pages, join URL."""
+    return {
+        "sessionId": session_id,
+        "status": "created",
+        "sourceLanguage": source,
+        "languages": list(languages),
+        "listenerUrls": {language: page_url(page, session_id, language) for language in languages},
+        "joinUrl": page_url(page, session_id),
+    }
+
+
+def _languages(value: str, source: str) -> tuple[str, ...]:
+    languages = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    for code in (source, *languages):
+        if not LANGUAGE_CODE.match(code):
+            raise TargetError(f"{code!r} is not a language code (like es)")
+    return languages
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    session_id = args.session or new_session_id()
+    if not is_session_id(session_id):
+        raise TargetError(f"{session_id!r} is not a session id (like golden-eagle-427)")
+    languages = _languages(args.languages, args.source)
+    target = resolve_target(args, needs=("listener_page",) if args.stack else ())
+    table = args.sessions_table or (wiring.SESSIONS.local_name if target.local else None)
+    if not table:
+        raise TargetError("pass --sessions-table NAME (the stack's Sessions table)")
+    store = DynamoSessionStore(target.client("dynamodb"), table)
+    if not store.create(session_id, args.source, languages=languages):
+        existing = store.get(session_id)
+        status = existing.status if existing else "unknown"
+        print(
+            f"polycast session: session {session_id} exists already ({status}); "
+            "choose another --session",
+            file=sys.stderr,
+        )
+        return 1
+    links = session_links(target.listener_page or "", session_id, args.source, languages)
+    if args.json:
+        print(json.dumps(links), file=out, flush=True)
+        return 0
+    print(f"session {session_id} created: listeners can join now and wait", file=out)
+    for language, url in links["listenerUrls"].items():
+        print(f"  {language:<6} {url}", file=out)
+    print(f"  join   {links['joinUrl']}", file=out)
+    print(
+        f"start it with: polycast produce --session {session_id} TALK  (or --start)",
+        file=out,
+        flush=True,
+    )
+    return 0
