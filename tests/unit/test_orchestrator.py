@@ -120,7 +120,7 @@ def test_one_segment_per_language_translated_and_synthesized_once(world: World) 
     audio = base64.b64decode(es["audio"]["data"])
     assert audio.startswith(ID3_HEADER)
     assert set(es["timings"]) == {"translateMs", "synthesizeMs", "totalMs"}
-    assert world.publisher.calls == 1  # one PutEvents for three languages
+    assert world.publisher.calls == 3  # each language publishes as soon as it is ready
     assert outcome.broadcast_success_rate == 1.0
 
 
@@ -276,9 +276,59 @@ def test_events_the_bus_refuses_are_counted() -> None:
     w.orchestrator.close()
 
 
-def test_many_languages_publish_in_batches_of_ten(world: World) -> None:
+def test_many_languages_publish_one_entry_each(world: World) -> None:
     langs = ["es", "fr", "de", "it", "pt", "nl", "pl", "sv", "da", "fi", "tr", "ja"]
     world.listeners(**dict.fromkeys(langs, 1))
     outcome = world.orchestrator.process(transcript(), 1)
     assert outcome.languages_processed == 12
-    assert world.publisher.calls == 2
+    assert outcome.events_published == 12
+    assert world.publisher.calls == 12
+    assert set(world.segments()) == set(langs)
+
+
+def test_a_ready_language_is_published_without_waiting_for_a_slower_one() -> None:
+    """The ideal schedule is per language: es goes on the bus while fr still synthesizes."""
+    release = threading.Event()
+    es_published = threading.Event()
+
+    class SlowFrench(FakeSynthesizer):
+        def synthesize(self, ssml: str, *, language: str) -> bytes:
+            if language == "fr":
+                assert es_published.wait(10), "es waited for fr"
+                release.wait(10)
+            return super().synthesize(ssml, language=language)
+
+    class Watching(MemoryEventPublisher):
+        def publish(self, events):  # type: ignore[no-untyped-def]
+            result = super().publish(events)
+            if any(d["language"] == "es" for _, d in self.events):
+                es_published.set()
+            return result
+
+    w = make_world(synthesizer=SlowFrench(), publisher=Watching())
+    w.listeners(es=1, fr=1)
+    done = threading.Thread(target=lambda: w.orchestrator.process(transcript(), 1))
+    done.start()
+    assert es_published.wait(10)
+    assert set(w.segments()) == {"es"}  # fr is not ready yet
+    release.set()
+    done.join(10)
+    assert set(w.segments()) == {"es", "fr"}
+    w.orchestrator.close()
+
+
+def test_a_bus_that_raises_fails_the_transcript_after_caching_the_translations() -> None:
+    class Broken(MemoryEventPublisher):
+        def publish(self, events):  # type: ignore[no-untyped-def]
+            entries = list(events)
+            if any(d["language"] == "fr" for _, d in entries):
+                raise TransientError("bus unreachable")
+            return super().publish(entries)
+
+    w = make_world(publisher=Broken())
+    w.listeners(es=1, fr=1)
+    with pytest.raises(TransientError, match="bus unreachable"):
+        w.orchestrator.process(transcript(), 1)
+    assert set(w.segments()) == {"es"}  # the retry re-publishes; the broadcaster dedupes
+    assert len(w.store.items) == 2  # both translations were cached for the retry
+    w.orchestrator.close()

@@ -3,8 +3,13 @@
 Reads one Sessions item (active languages and listener count: O(1) in listeners),
 looks every language up in the translation cache in one batch, then runs one
 pipeline per language in parallel — translate (on a miss), build SSML for the
-voice's engine, synthesize (unless the audio cache already has the exact SSML) —
-and publishes one ``SegmentReady`` per language in PutEvents batches.
+voice's engine, synthesize (unless the audio cache already has the exact SSML),
+publish its ``SegmentReady``. Each language publishes as soon as it is ready
+(one PutEvents entry per language, so the bill per entry is unchanged): a language
+never waits for a slower one, and the broadcaster invocations of a segment start
+as their languages finish instead of all at once when the slowest one does.
+``process`` returns once every language is on the bus, so a session's segments
+still reach the bus in sequence order, language by language.
 
 Failure policy, per language: a translation that fails for good (an unsupported
 pair) skips the language and is counted. A transient one (throttling, 5xx,
@@ -145,6 +150,9 @@ class _LanguageResult:
     degraded: str | None = None
     translate_ms: float = 0.0
     synthesize_ms: float = 0.0
+    events_published: int = 0
+    events_failed: int = 0
+    publish_error: Exception | None = None
 
 
 class Orchestrator:
@@ -225,15 +233,17 @@ class Orchestrator:
         # pressure they take the governors' earliest slots.
         futures = [
             self._pool.submit(
-                self._language,
+                self._language_published,
                 transcript,
                 target,
-                known.get(target),
-                session.language_counts.get(target, 0),
+                sequence=sequence,
+                known=known.get(target),
+                audience=session.language_counts.get(target, 0),
+                started=started,
             )
             for target in targets
         ]
-        results = [f.result() for f in futures]
+        results = [f.result() for f in futures]  # every language is on the bus (or failed)
 
         fresh = {
             r.language: r.text
@@ -241,6 +251,9 @@ class Orchestrator:
             if r.text is not None and r.language not in known and r.language != source
         }
         self.cache.store_translations(transcript.text, source, fresh)
+        for r in results:
+            if r.publish_error is not None:  # the bus itself broke: retry the transcript
+                raise r.publish_error
 
         failed = [r for r in results if r.error is not None]
         for r in failed:
@@ -248,22 +261,14 @@ class Orchestrator:
             outcome.failed_languages[r.language] = (
                 err.code if isinstance(err, PolycastError) else type(err).__name__
             )
-        total_ms = (self._clock() - started) * 1000
-        segments = [
-            self._segment(transcript, sequence, r, total_ms) for r in results if r.error is None
-        ]
         for r in results:
             if r.error is None and r.audio_missing:
                 outcome.audio_missing[r.language] = r.audio_missing
             if r.error is None and r.degraded:
                 outcome.degraded[r.language] = r.degraded
-        outcome.languages_processed = len(segments)
-        if segments:
-            published = self.publisher.publish(
-                (SEGMENT_READY, events.segment_ready(s)) for s in segments
-            )
-            outcome.events_published = published.published
-            outcome.events_failed = len(published.failed)
+        outcome.languages_processed = sum(1 for r in results if r.error is None)
+        outcome.events_published = sum(r.events_published for r in results)
+        outcome.events_failed = sum(r.events_failed for r in results)
         transient = sorted(r.language for r in failed if isinstance(r.error, TransientError))
         if transient:
             # The others are on the bus already; the retry re-publishes them from the
@@ -274,6 +279,30 @@ class Orchestrator:
             )
         outcome.duration_ms = (self._clock() - started) * 1000
         return outcome
+
+    def _language_published(
+        self,
+        transcript: Transcript,
+        target: str,
+        *,
+        sequence: int,
+        known: str | None,
+        audience: int,
+        started: float,
+    ) -> _LanguageResult:
+        """One language's pipeline, then its ``SegmentReady`` at once."""
+        result = self._language(transcript, target, known, audience)
+        if result.error is None:
+            total_ms = (self._clock() - started) * 1000
+            segment = self._segment(transcript, sequence, result, total_ms)
+            try:
+                published = self.publisher.publish([(SEGMENT_READY, events.segment_ready(segment))])
+            except Exception as exc:  # raised by ``process`` once every language is done
+                result.publish_error = exc
+                return result
+            result.events_published = published.published
+            result.events_failed = len(published.failed)
+        return result
 
     def _language(
         self, transcript: Transcript, target: str, known: str | None, audience: int
