@@ -8,6 +8,10 @@ checks: the language before the session, the session's source language admitted 
 it is found), the WebSocket upgrade at ``/`` refused with a status and a
 ``{"code","message"}`` body, the ``ping``, ``catchUp``, ``pause``, ``resume`` and
 ``switchLanguage`` actions, and ``DELETE /@connections/{id}``.
+
+With a ``speaker`` (``scripted_speaker.ScriptedSpeaker``) it also serves the speaker
+page's side: ``role=speaker`` connections, the speaker's session check and a scripted
+Transcribe streaming endpoint.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from scripted_speaker import TRANSCRIBE_PATH, ScriptedSpeaker
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
 
@@ -62,6 +67,7 @@ class ScriptedGateway:
     sessions: dict[str, Session] = field(default_factory=dict)
     actions: list[dict[str, Any]] = field(default_factory=list)
     connects: int = 0
+    speaker: ScriptedSpeaker | None = None  # the speaker page's side, when a test wants it
 
     def __post_init__(self) -> None:
         self.port = 0
@@ -69,6 +75,8 @@ class ScriptedGateway:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
+        if self.speaker is not None:
+            self.speaker.gateway = self
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -250,7 +258,12 @@ class ScriptedGateway:
                 return web.json_response({"message": "Gone"}, status=410)
             await ws.close()
             return web.Response(status=204)
+        if self.speaker is not None and path == TRANSCRIBE_PATH:
+            return await self.speaker.transcribe(request)
         if request.headers.get("Upgrade", "").lower() == "websocket":
+            if self.speaker is not None and request.query.get("role") == "speaker":
+                session = self.sessions.get(request.query.get("sessionId", ""))
+                return await self.speaker.connect(request, session)
             return await self._connect(request)
         if path == "/config.json":
             if not self.config_ok:
@@ -265,7 +278,11 @@ class ScriptedGateway:
         if path.startswith("/sessions/") and self.session_check:
             params = dict(request.query)
             params["sessionId"] = path[len("/sessions/") :]
-            refusal = self._refusal(params)
+            if self.speaker is not None and params.get("role") == "speaker":
+                session = self.sessions.get(params["sessionId"])
+                refusal = self.speaker.refusal(session, params)
+            else:
+                refusal = self._refusal(params)
             if refusal:
                 return web.json_response(refusal[1], status=refusal[0])
             return web.json_response({"ok": True})
