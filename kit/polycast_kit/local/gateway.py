@@ -345,7 +345,7 @@ class WebSocketGateway:
             "multiValueQueryStringParameters": (
                 {k: request.query.getall(k) for k in request.query} or None
             ),
-            "requestContext": self._request_context(connection, "$connect", "CONNECT"),
+            "requestContext": self._request_context(connection, wiring.CONNECT_ROUTE, "CONNECT"),
             "isBase64Encoded": False,
         }
         status, body = await self._invoke(event)
@@ -381,7 +381,7 @@ class WebSocketGateway:
                 "headers": headers,
                 "multiValueHeaders": event["multiValueHeaders"],
                 "requestContext": {
-                    **self._request_context(connection, "$disconnect", "DISCONNECT"),
+                    **self._request_context(connection, wiring.DISCONNECT_ROUTE, "DISCONNECT"),
                     "disconnectStatusCode": ws.close_code or 1006,
                     "disconnectReason": "",
                 },
@@ -420,7 +420,7 @@ class WebSocketGateway:
     async def _message(
         self, connection: GatewayConnection, ws: web.WebSocketResponse, body: str
     ) -> None:
-        route_key = "$default"
+        route_key = wiring.DEFAULT_ROUTE
         try:
             parsed = json.loads(body)
         except ValueError:

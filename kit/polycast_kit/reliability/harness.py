@@ -35,6 +35,7 @@ from itertools import pairwise
 from typing import Any, cast
 
 from polycast import wiring
+from polycast.adapters.aws.kinesis_records import stream_records
 from polycast.domain.models import Connection
 from polycast.services.broadcaster import Broadcaster
 from polycast.services.orchestrator import Orchestrator
@@ -256,7 +257,6 @@ class ReliabilityRun:
             audio_bucket="polycast-audio",
             max_workers=1,
             limits=ServiceLimits.unlimited(),
-            sleep=lambda seconds: None,
         )
         self.processor = TranscriptProcessor(
             orchestrator=self.orchestrator,
@@ -273,8 +273,6 @@ class ReliabilityRun:
             publisher=self.bus,
             audio=port(MemoryAudioStore(), "audio"),
             max_concurrent=1,
-            retry_delays=(0.0, 0.0),
-            sleep=lambda seconds: None,
             audience_slice_size=scenario.slice_size,
         )
         self.poller = KinesisPoller(
@@ -293,7 +291,7 @@ class ReliabilityRun:
         return "arn:aws:lambda:us-east-1:123456789012:function:polycast-TranscriptProcessor"
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        return self.processor.process_batch(event, _Context()).response()
+        return self.processor.process_batch(stream_records(event), _Context()).response()
 
     # -- the run -------------------------------------------------------------------
 

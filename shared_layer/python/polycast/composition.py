@@ -10,9 +10,6 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
-from botocore.config import Config
-
 from polycast.config import Settings
 from polycast.domain.languages import SUPPORTED_LANGUAGES
 from polycast.ports import Synthesizer, Translator
@@ -26,28 +23,6 @@ from polycast.services.translation_cache import TranslationCache
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
-
-
-def management_client(settings: Settings, *, pool: int) -> Any:
-    """API Gateway Management API client on ``API_GATEWAY_ENDPOINT``.
-
-    botocore's own retries are off: the broadcaster retries throttling itself
-    (100 ms, 200 ms) and must see a 410 at once. The pool matches the fan-out.
-    """
-    if not settings.api_gateway_endpoint:
-        raise ValueError("API_GATEWAY_ENDPOINT is not set")
-    config = Config(
-        max_pool_connections=max(10, pool),
-        retries={"max_attempts": 1, "mode": "standard"},
-        connect_timeout=2,
-        read_timeout=5,
-    )
-    return boto3.session.Session().client(
-        "apigatewaymanagementapi",
-        endpoint_url=settings.api_gateway_endpoint,
-        region_name=settings.region,
-        config=config,
-    )
 
 
 class EngineSet(Protocol):
@@ -118,7 +93,7 @@ def _shared_adapters(settings: Settings, *, pool: int) -> dict[str, Any]:
         "sessions": DynamoSessionStore(ddb, settings.sessions_table),
         "connections": DynamoConnectionStore(ddb, settings.connections_table),
         "segments": DynamoSegmentLog(ddb, settings.segments_table),
-        "sender": ApiGatewaySender(management_client(settings, pool=pool)),
+        "sender": ApiGatewaySender(clients.management_client(settings, pool=pool)),
         "publisher": EventBridgePublisher(
             clients.client("events", settings), settings.event_bus_name
         ),

@@ -9,12 +9,80 @@ deployed wiring cannot drift.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 KeyType = Literal["S", "N"]
 
 SOURCE = "polycast"
 BUS_NAME = "polycast"
+# CloudWatch namespace of the pipeline's EMF metrics (the seed's). Functions get it as
+# POWERTOOLS_METRICS_NAMESPACE; the alarms and the dashboard read it from here.
+METRICS_NAMESPACE = "TranslationPipeline"
+
+
+class Env:
+    """Environment variable names: each spelled here once, read everywhere else.
+
+    ``polycast.config.Settings`` reads them, the CDK app and the local runtime set
+    them, and each :class:`Function` lists the ones it gets.
+    """
+
+    SESSIONS_TABLE_NAME: Final = "SESSIONS_TABLE_NAME"
+    CONNECTIONS_TABLE_NAME: Final = "CONNECTIONS_TABLE_NAME"
+    CACHED_TRANSLATIONS_TABLE_NAME: Final = "CACHED_TRANSLATIONS_TABLE_NAME"
+    SEGMENTS_TABLE_NAME: Final = "SEGMENTS_TABLE_NAME"
+    IDEMPOTENCY_TABLE_NAME: Final = "IDEMPOTENCY_TABLE_NAME"
+    AUDIO_BUCKET_NAME: Final = "AUDIO_BUCKET_NAME"
+    EVENT_BUS_NAME: Final = "EVENT_BUS_NAME"
+    TRANSCRIPT_STREAM_NAME: Final = "TRANSCRIPT_STREAM_NAME"
+    API_GATEWAY_ENDPOINT: Final = "API_GATEWAY_ENDPOINT"
+    MAX_CONCURRENT_BROADCASTS: Final = "MAX_CONCURRENT_BROADCASTS"
+    CACHE_TTL_SECONDS: Final = "CACHE_TTL_SECONDS"
+    MAX_CACHE_ENTRIES: Final = "MAX_CACHE_ENTRIES"
+    INLINE_AUDIO_MAX_BYTES: Final = "INLINE_AUDIO_MAX_BYTES"
+    AUDIENCE_SLICE_SIZE: Final = "AUDIENCE_SLICE_SIZE"
+    PRUNE_GRACE_SECONDS: Final = "PRUNE_GRACE_SECONDS"
+    REFERENCE_AUDIO_AUDIENCE: Final = "REFERENCE_AUDIO_AUDIENCE"
+    AUDIO_URL_BASE: Final = "AUDIO_URL_BASE"
+    TRANSLATE_TPS: Final = "TRANSLATE_TPS"
+    POLLY_NEURAL_TPS: Final = "POLLY_NEURAL_TPS"
+    POLLY_STANDARD_TPS: Final = "POLLY_STANDARD_TPS"
+    RATE_LIMIT_MAX_WAIT_MS: Final = "RATE_LIMIT_MAX_WAIT_MS"
+    MAX_LISTENERS_PER_SESSION: Final = "MAX_LISTENERS_PER_SESSION"
+    SEGMENT_BUFFER_TTL_SECONDS: Final = "SEGMENT_BUFFER_TTL_SECONDS"
+    SESSION_IDLE_SECONDS: Final = "SESSION_IDLE_SECONDS"
+    SESSION_MAX_SECONDS: Final = "SESSION_MAX_SECONDS"
+    POLLY_ENGINE: Final = "POLLY_ENGINE"
+    POLYCAST_ENGINES: Final = "POLYCAST_ENGINES"
+    # Powertools reads these two itself; Settings reads the namespace too.
+    POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+    POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+    # Set by Lambda (or the local runtime), read by boto3 and Settings.
+    AWS_ENDPOINT_URL: Final = "AWS_ENDPOINT_URL"
+    AWS_REGION: Final = "AWS_REGION"
+    AWS_DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
+
+
+class Action:
+    """The listener actions (WebSocket route keys, selected on ``$request.body.action``).
+
+    Each has a JSON Schema, ``schemas/actions/<name>.json``, checked on arrival.
+    """
+
+    PING: Final = "ping"
+    CATCH_UP: Final = "catchUp"
+    SWITCH_LANGUAGE: Final = "switchLanguage"
+    PAUSE: Final = "pause"
+    RESUME: Final = "resume"
+
+
+LISTENER_ACTIONS: tuple[str, ...] = (
+    Action.PING,
+    Action.CATCH_UP,
+    Action.SWITCH_LANGUAGE,
+    Action.PAUSE,
+    Action.RESUME,
+)
 
 
 @dataclass(frozen=True)
@@ -45,14 +113,14 @@ class Table:
 
 SESSIONS = Table(
     "Sessions",
-    "SESSIONS_TABLE_NAME",
+    Env.SESSIONS_TABLE_NAME,
     "polycast-sessions",
     Key("sessionId"),
     ttl_attribute="expiresAt",
 )
 CONNECTIONS = Table(
     "Connections",
-    "CONNECTIONS_TABLE_NAME",
+    Env.CONNECTIONS_TABLE_NAME,
     "polycast-connections",
     Key("connectionId"),
     indexes=(Index("sessionId-targetLanguage-index", Key("sessionId"), Key("targetLanguage")),),
@@ -60,7 +128,7 @@ CONNECTIONS = Table(
 )
 CACHED_TRANSLATIONS = Table(
     "CachedTranslations",
-    "CACHED_TRANSLATIONS_TABLE_NAME",
+    Env.CACHED_TRANSLATIONS_TABLE_NAME,
     "polycast-cached-translations",
     Key("cacheKey"),
     ttl_attribute="expiresAt",
@@ -69,7 +137,7 @@ CACHED_TRANSLATIONS = Table(
 # broadcaster's duplicate check. pk = "<sessionId>#<language>", sk = sequence.
 SEGMENTS = Table(
     "Segments",
-    "SEGMENTS_TABLE_NAME",
+    Env.SEGMENTS_TABLE_NAME,
     "polycast-segments",
     Key("stream"),
     Key("sequence", "N"),
@@ -78,7 +146,7 @@ SEGMENTS = Table(
 # Powertools idempotency persistence (processor: one record per session + sequence).
 IDEMPOTENCY = Table(
     "Idempotency",
-    "IDEMPOTENCY_TABLE_NAME",
+    Env.IDEMPOTENCY_TABLE_NAME,
     "polycast-idempotency",
     Key("id"),
     ttl_attribute="expiration",
@@ -159,13 +227,13 @@ class Function:
 
 
 _COMMON_ENV = (
-    "SESSIONS_TABLE_NAME",
-    "CONNECTIONS_TABLE_NAME",
-    "SEGMENTS_TABLE_NAME",
-    "EVENT_BUS_NAME",
-    "AUDIO_BUCKET_NAME",
-    "POWERTOOLS_SERVICE_NAME",
-    "POWERTOOLS_METRICS_NAMESPACE",
+    Env.SESSIONS_TABLE_NAME,
+    Env.CONNECTIONS_TABLE_NAME,
+    Env.SEGMENTS_TABLE_NAME,
+    Env.EVENT_BUS_NAME,
+    Env.AUDIO_BUCKET_NAME,
+    Env.POWERTOOLS_SERVICE_NAME,
+    Env.POWERTOOLS_METRICS_NAMESPACE,
 )
 
 TRANSCRIPT_PROCESSOR = Function(
@@ -174,17 +242,17 @@ TRANSCRIPT_PROCESSOR = Function(
     "handler.lambda_handler",
     env_vars=(
         *_COMMON_ENV,
-        "CACHED_TRANSLATIONS_TABLE_NAME",
-        "IDEMPOTENCY_TABLE_NAME",
-        "CACHE_TTL_SECONDS",
-        "MAX_CACHE_ENTRIES",
-        "INLINE_AUDIO_MAX_BYTES",
-        "POLLY_ENGINE",
-        "REFERENCE_AUDIO_AUDIENCE",
-        "TRANSLATE_TPS",
-        "POLLY_NEURAL_TPS",
-        "POLLY_STANDARD_TPS",
-        "RATE_LIMIT_MAX_WAIT_MS",
+        Env.CACHED_TRANSLATIONS_TABLE_NAME,
+        Env.IDEMPOTENCY_TABLE_NAME,
+        Env.CACHE_TTL_SECONDS,
+        Env.MAX_CACHE_ENTRIES,
+        Env.INLINE_AUDIO_MAX_BYTES,
+        Env.POLLY_ENGINE,
+        Env.REFERENCE_AUDIO_AUDIENCE,
+        Env.TRANSLATE_TPS,
+        Env.POLLY_NEURAL_TPS,
+        Env.POLLY_STANDARD_TPS,
+        Env.RATE_LIMIT_MAX_WAIT_MS,
     ),
     grants=(
         "sessions:read",
@@ -208,11 +276,11 @@ BROADCASTER = Function(
     "handler.lambda_handler",
     env_vars=(
         *_COMMON_ENV,
-        "API_GATEWAY_ENDPOINT",
-        "MAX_CONCURRENT_BROADCASTS",
-        "AUDIENCE_SLICE_SIZE",
-        "INLINE_AUDIO_MAX_BYTES",
-        "PRUNE_GRACE_SECONDS",
+        Env.API_GATEWAY_ENDPOINT,
+        Env.MAX_CONCURRENT_BROADCASTS,
+        Env.AUDIENCE_SLICE_SIZE,
+        Env.INLINE_AUDIO_MAX_BYTES,
+        Env.PRUNE_GRACE_SECONDS,
     ),
     grants=(
         "sessions:read",
@@ -231,7 +299,7 @@ CONNECTION_HANDLER = Function(
     "ConnectionHandler",
     "stream_processors/connections",
     "handler.lambda_handler",
-    env_vars=(*_COMMON_ENV, "API_GATEWAY_ENDPOINT", "MAX_LISTENERS_PER_SESSION"),
+    env_vars=(*_COMMON_ENV, Env.API_GATEWAY_ENDPOINT, Env.MAX_LISTENERS_PER_SESSION),
     grants=(
         "sessions:read",
         "sessions:write",
@@ -251,12 +319,12 @@ SESSION_SWEEPER = Function(
     "stream_processors/session_sweeper",
     "handler.lambda_handler",
     env_vars=(
-        "SESSIONS_TABLE_NAME",
-        "EVENT_BUS_NAME",
-        "SESSION_IDLE_SECONDS",
-        "SESSION_MAX_SECONDS",
-        "POWERTOOLS_SERVICE_NAME",
-        "POWERTOOLS_METRICS_NAMESPACE",
+        Env.SESSIONS_TABLE_NAME,
+        Env.EVENT_BUS_NAME,
+        Env.SESSION_IDLE_SECONDS,
+        Env.SESSION_MAX_SECONDS,
+        Env.POWERTOOLS_SERVICE_NAME,
+        Env.POWERTOOLS_METRICS_NAMESPACE,
     ),
     # Scan for stale sessions, a conditional UpdateItem to end each, SessionEnded.
     grants=("sessions:scan", "sessions:write", "bus:put"),
@@ -376,15 +444,14 @@ class Route:
     function: Function = CONNECTION_HANDLER
 
 
+CONNECT_ROUTE = "$connect"
+DISCONNECT_ROUTE = "$disconnect"
+DEFAULT_ROUTE = "$default"
 ROUTES: tuple[Route, ...] = (
-    Route("$connect"),
-    Route("$disconnect"),
-    Route("$default"),
-    Route("ping"),
-    Route("catchUp"),
-    Route("switchLanguage"),
-    Route("pause"),
-    Route("resume"),
+    Route(CONNECT_ROUTE),
+    Route(DISCONNECT_ROUTE),
+    Route(DEFAULT_ROUTE),
+    *(Route(action) for action in LISTENER_ACTIONS),
 )
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 # The listener page's session check (the $connect validation, no side effects), an
