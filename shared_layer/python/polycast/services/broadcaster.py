@@ -291,7 +291,14 @@ class Broadcaster:
         result = self.fan_out(audience, frames, audience_slice=audience_slice)
         result.duration_ms = (time.monotonic() - started) * 1000.0
 
-        self.segments.mark_delivered(segment, audience_slice=mark)
+        try:
+            self.segments.mark_delivered(segment, audience_slice=mark)
+        except PolycastError as exc:
+            # The fan-out is done and its report must not be lost: raising here made
+            # the event come again, find the mark (a write that timed out after it
+            # took effect) and drop the report with its failed deliveries. Unmarked,
+            # a redelivery fans out again and the listener page drops the repeats.
+            logger.warning("segment delivered but not marked: %s", exc.code)
         self._publish_completed(segment, result, audience_slice)
         logger.info(
             "segment broadcast",
