@@ -3,8 +3,9 @@
 Thin: the work lives in ``polycast.services.processor`` and ``.orchestrator``; this
 file adds the Powertools plumbing (JSON logs correlated by sessionId, EMF metrics in
 the configured namespace — ``TranslationPipeline`` by default — tracing), the edge
-(``polycast.adapters.aws.kinesis_records``: base64 and KPL aggregates, read through
-Powertools' ``KinesisStreamEvent``) and the two response shapes.
+(``polycast.adapters.aws.kinesis_records`` through ``composition.kinesis_edge``: base64
+and KPL aggregates, read through Powertools' ``KinesisStreamEvent``) and the two
+response shapes.
 
 **Kinesis batch** → the partial batch response
 ``{"batchItemFailures": [{"itemIdentifier": "<parent sequenceNumber>"}]}``.
@@ -35,8 +36,7 @@ from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from polycast import wiring
-from polycast.adapters.aws.kinesis_records import is_kinesis_event, stream_records
-from polycast.composition import ProcessorDeps, processor_dependencies
+from polycast.composition import ProcessorDeps, kinesis_edge, processor_dependencies
 from polycast.config import Settings, metrics_namespace
 from polycast.errors import PolycastError
 from polycast.services.orchestrator import Outcome
@@ -58,6 +58,7 @@ logging_utils.copy_config_to_registered_loggers(
     },
 )
 
+is_kinesis_event, stream_records = kinesis_edge()
 _deps: ProcessorDeps | None = None
 
 

@@ -24,6 +24,8 @@ from polycast.services.translation_cache import TranslationCache
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
+    from polycast.domain.stream import StreamRecord
+
 
 class EngineSet(Protocol):
     """A translator and synthesizer that live together (and are closed together)."""
@@ -169,6 +171,14 @@ def activity_every_seconds(settings: Settings) -> int:
 
 
 # ---- transcript processor ------------------------------------------------------------
+
+
+def kinesis_edge() -> tuple[Callable[[Any], bool], Callable[[Any], list[StreamRecord]]]:
+    """The processor handler's edge (``is_kinesis_event``, ``stream_records``: base64 and
+    KPL aggregates), so handlers reach adapters only through the composition root."""
+    from polycast.adapters.aws.kinesis_records import is_kinesis_event, stream_records
+
+    return is_kinesis_event, stream_records
 
 
 @dataclass
