@@ -9,80 +9,22 @@ deployed wiring cannot drift.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Literal
+
+from polycast import names
 
 KeyType = Literal["S", "N"]
 
 SOURCE = "polycast"
 BUS_NAME = "polycast"
-# CloudWatch namespace of the pipeline's EMF metrics (the seed's). Functions get it as
-# POWERTOOLS_METRICS_NAMESPACE; the alarms and the dashboard read it from here.
-METRICS_NAMESPACE = "TranslationPipeline"
-
-
-class Env:
-    """Environment variable names: each spelled here once, read everywhere else.
-
-    ``polycast.config.Settings`` reads them, the CDK app and the local runtime set
-    them, and each :class:`Function` lists the ones it gets.
-    """
-
-    SESSIONS_TABLE_NAME: Final = "SESSIONS_TABLE_NAME"
-    CONNECTIONS_TABLE_NAME: Final = "CONNECTIONS_TABLE_NAME"
-    CACHED_TRANSLATIONS_TABLE_NAME: Final = "CACHED_TRANSLATIONS_TABLE_NAME"
-    SEGMENTS_TABLE_NAME: Final = "SEGMENTS_TABLE_NAME"
-    IDEMPOTENCY_TABLE_NAME: Final = "IDEMPOTENCY_TABLE_NAME"
-    AUDIO_BUCKET_NAME: Final = "AUDIO_BUCKET_NAME"
-    EVENT_BUS_NAME: Final = "EVENT_BUS_NAME"
-    TRANSCRIPT_STREAM_NAME: Final = "TRANSCRIPT_STREAM_NAME"
-    API_GATEWAY_ENDPOINT: Final = "API_GATEWAY_ENDPOINT"
-    MAX_CONCURRENT_BROADCASTS: Final = "MAX_CONCURRENT_BROADCASTS"
-    CACHE_TTL_SECONDS: Final = "CACHE_TTL_SECONDS"
-    MAX_CACHE_ENTRIES: Final = "MAX_CACHE_ENTRIES"
-    INLINE_AUDIO_MAX_BYTES: Final = "INLINE_AUDIO_MAX_BYTES"
-    AUDIENCE_SLICE_SIZE: Final = "AUDIENCE_SLICE_SIZE"
-    PRUNE_GRACE_SECONDS: Final = "PRUNE_GRACE_SECONDS"
-    REFERENCE_AUDIO_AUDIENCE: Final = "REFERENCE_AUDIO_AUDIENCE"
-    AUDIO_URL_BASE: Final = "AUDIO_URL_BASE"
-    TRANSLATE_TPS: Final = "TRANSLATE_TPS"
-    POLLY_NEURAL_TPS: Final = "POLLY_NEURAL_TPS"
-    POLLY_STANDARD_TPS: Final = "POLLY_STANDARD_TPS"
-    RATE_LIMIT_MAX_WAIT_MS: Final = "RATE_LIMIT_MAX_WAIT_MS"
-    MAX_LISTENERS_PER_SESSION: Final = "MAX_LISTENERS_PER_SESSION"
-    SEGMENT_BUFFER_TTL_SECONDS: Final = "SEGMENT_BUFFER_TTL_SECONDS"
-    SESSION_IDLE_SECONDS: Final = "SESSION_IDLE_SECONDS"
-    SESSION_MAX_SECONDS: Final = "SESSION_MAX_SECONDS"
-    POLLY_ENGINE: Final = "POLLY_ENGINE"
-    POLYCAST_ENGINES: Final = "POLYCAST_ENGINES"
-    # Powertools reads these two itself; Settings reads the namespace too.
-    POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
-    POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
-    # Set by Lambda (or the local runtime), read by boto3 and Settings.
-    AWS_ENDPOINT_URL: Final = "AWS_ENDPOINT_URL"
-    AWS_REGION: Final = "AWS_REGION"
-    AWS_DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
-
-
-class Action:
-    """The listener actions (WebSocket route keys, selected on ``$request.body.action``).
-
-    Each has a JSON Schema, ``schemas/actions/<name>.json``, checked on arrival.
-    """
-
-    PING: Final = "ping"
-    CATCH_UP: Final = "catchUp"
-    SWITCH_LANGUAGE: Final = "switchLanguage"
-    PAUSE: Final = "pause"
-    RESUME: Final = "resume"
-
-
-LISTENER_ACTIONS: tuple[str, ...] = (
-    Action.PING,
-    Action.CATCH_UP,
-    Action.SWITCH_LANGUAGE,
-    Action.PAUSE,
-    Action.RESUME,
-)
+# The names others derive from the wiring (env vars, listener actions, route keys, the
+# metrics namespace) are spelled in polycast.names; read them from here.
+Env = names.Env
+Action = names.Action
+LISTENER_ACTIONS = names.LISTENER_ACTIONS
+CONNECT_ROUTE, DISCONNECT_ROUTE = names.CONNECT_ROUTE, names.DISCONNECT_ROUTE
+DEFAULT_ROUTE = names.DEFAULT_ROUTE
+METRICS_NAMESPACE = names.METRICS_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -444,9 +386,6 @@ class Route:
     function: Function = CONNECTION_HANDLER
 
 
-CONNECT_ROUTE = "$connect"
-DISCONNECT_ROUTE = "$disconnect"
-DEFAULT_ROUTE = "$default"
 ROUTES: tuple[Route, ...] = (
     Route(CONNECT_ROUTE),
     Route(DISCONNECT_ROUTE),
