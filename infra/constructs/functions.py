@@ -53,7 +53,7 @@ class PipelineFunctions(Construct):
             missing = [
                 name
                 for name in spec.env_vars
-                if name not in environment and name != "POWERTOOLS_SERVICE_NAME"
+                if name not in environment and name != wiring.Env.POWERTOOLS_SERVICE_NAME
             ]
             if missing:
                 raise ValueError(f"{spec.logical_id}: no value for env vars {missing}")
@@ -101,7 +101,7 @@ class PipelineFunctions(Construct):
                 timeout=Duration.seconds(spec.timeout_seconds),
                 environment={
                     name: service_of(spec)
-                    if name == "POWERTOOLS_SERVICE_NAME"
+                    if name == wiring.Env.POWERTOOLS_SERVICE_NAME
                     else environment[name]
                     for name in spec.env_vars
                 },

@@ -24,7 +24,9 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-NAMESPACE = "TranslationPipeline"
+from polycast import wiring
+
+NAMESPACE = wiring.METRICS_NAMESPACE
 PERIOD = Duration.minutes(5)
 
 CACHE_HIT_RATE_MIN = 30.0

@@ -14,7 +14,7 @@ from infra.constructs.event_schemas import EventSchemas
 from infra.constructs.functions import PipelineFunctions, service_of
 from infra.constructs.grants import GrantTargets
 from infra.constructs.listener_page import ListenerPage, page_config
-from infra.constructs.observability import NAMESPACE, Observability
+from infra.constructs.observability import Observability
 from infra.constructs.schedules import Schedules
 from infra.constructs.session_check_api import SessionCheckApi
 from infra.constructs.transcript_stream import TranscriptSource
@@ -22,7 +22,7 @@ from infra.constructs.websocket_api import WebSocketApi
 from infra.options import REPO_ROOT, DeployOptions
 from infra.stacks.stateful import PipelineState
 from polycast.config import Settings
-from polycast.wiring import BROADCASTER, SESSION_CHECK_ROUTE, WIRING
+from polycast.wiring import BROADCASTER, SESSION_CHECK_ROUTE, WIRING, Env
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
@@ -72,14 +72,14 @@ class PipelineStack(Stack):
             account_logging_role=options.api_gateway_account_role,
         )
         environment = {
-            # Tunables: the package's own defaults, so local and deployed agree.
+            # Tunables (and the metrics namespace): the package's own defaults, so local
+            # and deployed agree.
             **Settings().as_env(),
             **{t.env_var: state.tables[t.logical_id].table_name for t in WIRING.tables},
-            "EVENT_BUS_NAME": broadcasting.bus.event_bus_name,
-            "AUDIO_BUCKET_NAME": state.audio_bucket.bucket_name,
-            "TRANSCRIPT_STREAM_NAME": state.stream.stream_name,
-            "API_GATEWAY_ENDPOINT": websocket.callback_url,
-            "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
+            Env.EVENT_BUS_NAME: broadcasting.bus.event_bus_name,
+            Env.AUDIO_BUCKET_NAME: state.audio_bucket.bucket_name,
+            Env.TRANSCRIPT_STREAM_NAME: state.stream.stream_name,
+            Env.API_GATEWAY_ENDPOINT: websocket.callback_url,
         }
         functions = PipelineFunctions(
             self,

@@ -17,13 +17,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from polycast import wiring
 from polycast.composition import broadcaster_dependencies
-from polycast.config import Settings
+from polycast.config import Settings, metrics_namespace
 from polycast.errors import BadRequest
 from polycast.services.broadcaster import Broadcaster
 
 SERVICE = wiring.BROADCASTER.service_name
 logger = Logger(service=SERVICE)
-metrics = Metrics(namespace="TranslationPipeline", service=SERVICE)
+metrics = Metrics(namespace=metrics_namespace(), service=SERVICE)
 tracer = Tracer(service=SERVICE)
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.broadcaster"}
@@ -45,8 +45,8 @@ def broadcaster() -> Broadcaster:
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     bridge = EventBridgeEvent(event)
-    detail_type = str(event.get("detail-type", ""))
-    detail = bridge.detail if isinstance(event.get("detail"), dict) else {}
+    detail_type = str(bridge.get("detail-type") or "")
+    detail = bridge.detail if isinstance(bridge.get("detail"), dict) else {}
     session_id = detail.get("sessionId")
     if isinstance(session_id, str):
         logger.set_correlation_id(session_id)

@@ -1,6 +1,9 @@
-"""Connection handler Lambda: the WebSocket routes ``$connect``, ``$disconnect``,
-``ping``, ``catchUp``, ``switchLanguage``, ``pause``, ``resume`` and ``$default``;
-and the session check ``GET /sessions/{sessionId}`` (an HTTP API event).
+"""Connection handler Lambda: the WebSocket routes ``$connect``, ``$disconnect``, the
+listener actions (``polycast.wiring.LISTENER_ACTIONS``: ping, catchUp,
+switchLanguage, pause, resume) and ``$default``; and the session check
+``GET /sessions/{sessionId}`` (an HTTP API event). WebSocket events are read through
+Powertools' ``APIGatewayWebSocketEvent``, the session check through
+``APIGatewayProxyEventV2``.
 
 A refused ``$connect`` answers its HTTP status with ``{"code", "message"}``, which
 the gateway shows the client. Other routes answer the listener through
@@ -20,6 +23,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import utils as logging_utils
+from aws_lambda_powertools.utilities.data_classes import (
+    APIGatewayProxyEventV2,
+    APIGatewayWebSocketEvent,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from polycast import wiring
@@ -55,8 +62,8 @@ def _response(status: int, body: dict[str, Any] | None = None) -> dict[str, Any]
     return out
 
 
-def _connect(connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
-    params = event.get("queryStringParameters") or {}
+def _connect(connection_id: str, event: APIGatewayWebSocketEvent) -> dict[str, Any]:
+    params = event.query_string_parameters or {}
     session_id = params.get("sessionId")
     if isinstance(session_id, str):
         logger.set_correlation_id(session_id[:128])
@@ -71,10 +78,10 @@ def _connect(connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
 SESSION_CHECK_ROUTE = wiring.SESSION_CHECK_ROUTE.route_key
 
 
-def _session_check(event: dict[str, Any]) -> dict[str, Any]:
+def _session_check(event: APIGatewayProxyEventV2) -> dict[str, Any]:
     """The listener page asks why a connect would be refused (browsers cannot see it)."""
-    path = event.get("pathParameters") or {}
-    query = event.get("queryStringParameters") or {}
+    path = event.path_parameters
+    query = event.query_string_parameters
     params = {k: v for k, v in query.items() if k in ("targetLanguage", "joinCode")}
     params["sessionId"] = path.get("sessionId", "")
     headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
@@ -90,11 +97,12 @@ def _session_check(event: dict[str, Any]) -> dict[str, Any]:
     return {**_response(200, body), "headers": headers}
 
 
-def _action(route_key: str, connection_id: str, event: dict[str, Any]) -> dict[str, Any]:
+def _action(route_key: str, connection_id: str, event: APIGatewayWebSocketEvent) -> dict[str, Any]:
+    """A listener action: the service checks it against its schema and answers it."""
     svc = service()
-    raw = event.get("body") or ""
+    raw = event.body or ""
     body: Any = None
-    if isinstance(raw, str) and len(raw) <= MAX_BODY_CHARS:
+    if len(raw) <= MAX_BODY_CHARS:
         try:
             body = json.loads(raw)
         except ValueError:
@@ -102,22 +110,9 @@ def _action(route_key: str, connection_id: str, event: dict[str, Any]) -> dict[s
     if not isinstance(body, dict):
         body = {}
     try:
-        if route_key == "ping":
-            svc.ping(connection_id)
-        elif route_key == "catchUp":
-            svc.catch_up(connection_id, body)
-        elif route_key == "switchLanguage":
-            svc.switch_language(connection_id, body)
-        elif route_key == "pause":
-            svc.pause(connection_id)
-        elif route_key == "resume":
-            svc.resume(connection_id, body)
-        else:
-            svc.unknown_action(connection_id, body.get("action"))
-            return _response(400)
-    except PolycastError as exc:
+        svc.act(connection_id, route_key, body)
+    except PolycastError as exc:  # the service has answered the listener already
         logger.info("action refused", extra={"route": route_key, "code": exc.code})
-        svc.send_error(connection_id, exc)
         return _response(exc.status)
     return _response(200)
 
@@ -126,21 +121,22 @@ def _action(route_key: str, connection_id: str, event: dict[str, Any]) -> dict[s
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = event.get("requestContext") or {}
-    route_key = event.get("routeKey") or request.get("routeKey", "$default")
+    route_key = event.get("routeKey") or request.get("routeKey", wiring.DEFAULT_ROUTE)
     if route_key == SESSION_CHECK_ROUTE:
         try:
-            return _session_check(event)
+            return _session_check(APIGatewayProxyEventV2(event))
         except PolycastError as exc:
             logger.warning("session check failed", extra={"code": exc.code})
             return _response(exc.status, {"code": exc.code, "message": exc.message})
-    connection_id = request.get("connectionId", "")
+    socket = APIGatewayWebSocketEvent(event)
+    connection_id = str(request.get("connectionId") or "")
     try:
-        if route_key == "$connect":
-            return _connect(connection_id, event)
-        if route_key == "$disconnect":
+        if route_key == wiring.CONNECT_ROUTE:
+            return _connect(connection_id, socket)
+        if route_key == wiring.DISCONNECT_ROUTE:
             service().disconnect(connection_id)
             return _response(200)
-        return _action(route_key, connection_id, event)
+        return _action(route_key, connection_id, socket)
     except PolycastError as exc:
         # Transient store errors and the like: the client sees the code, not a trace.
         logger.warning("route failed", extra={"route": route_key, "code": exc.code})

@@ -2,7 +2,10 @@
 
 Thin: the work lives in ``polycast.services.processor`` and ``.orchestrator``; this
 file adds the Powertools plumbing (JSON logs correlated by sessionId, EMF metrics in
-``TranslationPipeline``, tracing) and the two response shapes.
+the configured namespace — ``TranslationPipeline`` by default — tracing), the edge
+(``polycast.adapters.aws.kinesis_records`` through ``composition.kinesis_edge``: base64
+and KPL aggregates, read through Powertools' ``KinesisStreamEvent``) and the two
+response shapes.
 
 **Kinesis batch** → the partial batch response
 ``{"batchItemFailures": [{"itemIdentifier": "<parent sequenceNumber>"}]}``.
@@ -17,7 +20,7 @@ Bad input → ``{"statusCode": 400, "success": false, "error": {"code": "MISSING
 "message": "missing required field: transcriptText"}}``; other refusals use the
 error's status (404 SESSION_ENDED, 503 TRANSIENT: worth retrying).
 
-Metrics (EMF, namespace TranslationPipeline) are in percent for rates, one value per
+Metrics (EMF) are in percent for rates, one value per
 batch for rates and counts, one value per transcript for duration and listeners.
 """
 
@@ -29,11 +32,12 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from polycast import wiring
-from polycast.composition import ProcessorDeps, processor_dependencies
-from polycast.config import Settings
+from polycast.composition import ProcessorDeps, kinesis_edge, processor_dependencies
+from polycast.config import Settings, metrics_namespace
 from polycast.errors import PolycastError
 from polycast.services.orchestrator import Outcome
 from polycast.services.processor import BatchResult
@@ -42,7 +46,8 @@ SERVICE = wiring.TRANSCRIPT_PROCESSOR.service_name
 MAX_VALUES_PER_METRIC = 100  # EMF's limit per metric per record
 
 logger = Logger(service=SERVICE)
-metrics = Metrics(namespace="TranslationPipeline", service=SERVICE)
+NAMESPACE = metrics_namespace()
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = Tracer(service=SERVICE)
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger,
@@ -53,6 +58,7 @@ logging_utils.copy_config_to_registered_loggers(
     },
 )
 
+is_kinesis_event, stream_records = kinesis_edge()
 _deps: ProcessorDeps | None = None
 
 
@@ -70,24 +76,17 @@ def use_dependencies(deps: ProcessorDeps | None) -> None:
     _deps = deps
 
 
-def is_kinesis_batch(event: Any) -> bool:
-    if not isinstance(event, Mapping) or not isinstance(event.get("Records"), list):
-        return False
-    records = event["Records"]
-    return all(isinstance(r, Mapping) and "kinesis" in r for r in records)
-
-
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if is_kinesis_batch(event):
-        return _batch(event, context)
+    if is_kinesis_event(event):
+        return _batch(KinesisStreamEvent(event), context)
     return _direct(event, context)
 
 
-def _batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = dependencies().processor.process_batch(event, context)
+def _batch(event: KinesisStreamEvent, context: LambdaContext) -> dict[str, Any]:
+    result = dependencies().processor.process_batch(stream_records(event), context)
     _record_metrics(result.outcomes)
     metrics.add_metric(name="RejectedRecords", unit=MetricUnit.Count, value=result.rejected)
     metrics.add_metric(name="RetriedRecords", unit=MetricUnit.Count, value=len(result.failed))
@@ -175,16 +174,16 @@ def _record_degradation(outcomes: list[Outcome]) -> None:
             name="DegradedSegments",
             unit=MetricUnit.Count,
             value=count,
-            namespace="TranslationPipeline",
+            namespace=NAMESPACE,
             default_dimensions={"service": SERVICE},
         ) as metric:
             metric.add_dimension(name="Step", value=step)
 
 
-def _summary(event: dict[str, Any], result: BatchResult) -> dict[str, Any]:
+def _summary(event: KinesisStreamEvent, result: BatchResult) -> dict[str, Any]:
     """Counts and ids only: never transcript text."""
     return {
-        "records": len(event.get("Records") or []),
+        "records": len(event.raw_event.get("Records") or []),
         "sessions": sorted({o.session_id for o in result.outcomes})[:20],
         "transcripts": len(result.outcomes),
         "rejected": result.rejected,

@@ -198,19 +198,22 @@ def test_gone_listener_is_pruned_from_the_table_and_the_counts(pipeline: Pipelin
     assert session.language_counts["es"] == 1
 
 
-def test_throttling_is_retried_and_exhaustion_counts_failed(pipeline: Pipeline) -> None:
-    pipeline.connect("retried", "es")
+def test_a_post_still_throttled_after_the_sdk_counts_failed_without_a_second_try(
+    pipeline: Pipeline,
+) -> None:
+    """The Sender port sits above botocore's retries (the one retry level, counted in
+    test_retries.py): a post that fails there is counted, never sent again."""
+    pipeline.connect("fine", "es")
     pipeline.connect("hopeless", "es")
-    pipeline.sender.throttle("retried", 2)
-    pipeline.sender.throttle("hopeless", 3)
+    pipeline.sender.throttle("hopeless", 1)
 
     pipeline.put_events(("SegmentReady", events.segment_ready(segment(1))))
     (result,) = pipeline.deliver_broadcast_events()
 
     assert (result["delivered"], result["failed"]) == (1, 1)
     assert result["broadcastSuccessRate"] == 50.0
-    assert len(pipeline.sender.messages("retried")) == 1
-    assert pipeline.sender.attempts["hopeless"] == 3
+    assert len(pipeline.sender.messages("fine")) == 1
+    assert pipeline.sender.attempts["hopeless"] == 1
 
 
 def test_redelivered_segment_ready_is_not_delivered_twice(pipeline: Pipeline) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ import pytest
 from polycast import schemas
 from polycast.domain import events
 from polycast.domain.models import AudioRef, Connection, Segment
-from polycast.errors import BadRequest
+from polycast.errors import BadRequest, TransientError
 from polycast.services.broadcaster import CONNECTING_GRACE_SECONDS, AudienceSlice, Broadcaster
 from polycast_kit.testing.audio import MemoryAudioStore
 from polycast_kit.testing.connections import MemoryConnectionStore
@@ -33,7 +33,6 @@ class World:
     sender: RecordingSender
     publisher: MemoryEventPublisher
     audio: MemoryAudioStore
-    sleeps: list[float] = field(default_factory=list)
 
     def broadcaster(self, **kw: Any) -> Broadcaster:
         return Broadcaster(
@@ -44,7 +43,6 @@ class World:
             sender=self.sender,
             publisher=self.publisher,
             audio=self.audio,
-            sleep=self.sleeps.append,
             **kw,
         )
 
@@ -141,31 +139,45 @@ def test_prune_of_an_already_deleted_connection_does_not_decrement_twice(world: 
     assert session.listener_count == 1
 
 
-def test_throttled_post_is_retried_then_delivered(world: World) -> None:
-    world.join("busy", "es")
-    world.sender.throttle("busy", 2)
-
-    result = world.broadcaster().broadcast_segment(segment())
-
-    assert (result.delivered, result.failed) == (1, 0)
-    assert world.sender.attempts["busy"] == 3
-    assert world.sleeps == [0.1, 0.2]
-    assert len(world.sender.messages("busy")) == 1
-
-
-def test_retries_exhausted_counts_failed(world: World) -> None:
+def test_a_post_still_throttled_after_the_sdk_retries_counts_failed_once(world: World) -> None:
+    """The SDK retries PostToConnection (clients.py); the service never calls again."""
     world.join("busy", "es")
     world.join("fine", "es")
-    world.sender.throttle("busy", 3)
+    world.sender.throttle("busy", 1)
 
     result = world.broadcaster().broadcast_segment(segment())
 
     assert (result.delivered, result.failed) == (1, 1)
-    assert world.sender.attempts["busy"] == 3
+    assert world.sender.attempts["busy"] == 1
     assert world.sender.messages("busy") == []
     assert result.success_rate == 50.0
     # A failed delivery is not a gone connection: it stays.
     assert world.connections.get("busy") is not None
+
+
+class MarksWithLostAnswers(MemorySegmentLog):
+    """The mark is written, then its answer is lost (a timeout after the fact)."""
+
+    def mark_delivered(
+        self, segment: Segment, *, audience_slice: tuple[int, int] | None = None
+    ) -> None:
+        super().mark_delivered(segment, audience_slice=audience_slice)
+        raise TransientError("injected: the answer was lost")
+
+
+def test_a_failed_mark_keeps_the_fan_out_report(world: World) -> None:
+    """Raising would make the event come again, find the mark, and drop the report of
+    the failed deliveries: nothing on record. The mark's failure is logged instead."""
+    world.segments = MarksWithLostAnswers()
+    world.join("busy", "es")
+    world.join("fine", "es")
+    world.sender.throttle("busy", 1)
+
+    result = world.broadcaster().broadcast_segment(segment())
+
+    assert (result.delivered, result.failed) == (1, 1)
+    (completed,) = world.publisher.of_type("BroadcastCompleted")
+    assert (completed["delivered"], completed["failed"]) == (1, 1)
 
 
 def test_duplicate_segment_is_not_delivered_twice(world: World) -> None:

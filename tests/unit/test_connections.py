@@ -199,13 +199,13 @@ def test_catch_up_resends_exactly_the_later_segments_in_order(world: World) -> N
 def test_catch_up_rejects_bad_bodies(world: World, body: dict[str, Any], code: str) -> None:
     world.service.connect("c1", {"sessionId": SESSION, "targetLanguage": "es"})
     with pytest.raises(PolycastError) as bad:
-        world.service.catch_up("c1", body)
+        world.service.act("c1", "catchUp", body)
     assert bad.value.code == code
 
 
 def test_catch_up_error_names_the_missing_field(world: World) -> None:
     with pytest.raises(MissingField, match="fromSequence"):
-        world.service.catch_up("c1", {"action": "catchUp"})
+        world.service.act("c1", "catchUp", {"action": "catchUp"})
 
 
 def test_join_code_hash_is_salted_and_checked() -> None:

@@ -218,7 +218,7 @@ def test_a_bad_switch_changes_nothing(body: dict[str, Any], code: str) -> None:
     world = Listeners()
     world.join("c1", "es")
     with pytest.raises(PolycastError) as refused:
-        world.service.switch_language("c1", body)
+        world.service.act("c1", "switchLanguage", body)
     assert refused.value.code == code
     assert world.counts() == (1, {"es": 1})
     assert world.connections.get("c1") == Connection("c1", SESSION, "es", int(NOW))

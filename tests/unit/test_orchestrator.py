@@ -70,7 +70,6 @@ def make_world(
         audio_bucket="polycast-audio",
         inline_audio_max_bytes=inline_max,
         max_workers=8,
-        sleep=lambda seconds: None,
     )
     return World(sessions, translator, synthesizer, store, audio, publisher, orchestrator)
 
@@ -157,14 +156,15 @@ def test_a_failing_language_is_skipped_and_counted_while_others_succeed() -> Non
     w.orchestrator.close()
 
 
-def test_a_brief_throttle_is_retried_in_place() -> None:
+def test_a_throttled_translation_is_not_retried_in_place() -> None:
+    """The SDK has retried it already (clients.py): one call here, then the record's retry."""
     translator = FakeTranslator()
-    translator.throttle("es", 2)
+    translator.throttle("es", 1)
     w = make_world(translator=translator)
     w.listeners(es=1, fr=1)
-    outcome = w.orchestrator.process(transcript(), 1)
-    assert outcome.languages_processed == 2
-    assert translator.calls_for("es") == 3
+    with pytest.raises(TransientError):
+        w.orchestrator.process(transcript(), 1)
+    assert translator.calls_for("es") == 1
     w.orchestrator.close()
 
 
@@ -172,7 +172,7 @@ def test_a_language_still_failing_transiently_retries_the_record_after_publishin
     None
 ):
     translator = FakeTranslator()
-    translator.throttle("es", 3)  # the first try and both retries
+    translator.throttle("es", 1)
     w = make_world(translator=translator)
     w.listeners(es=1, fr=1)
     with pytest.raises(TransientError, match="es"):

@@ -18,6 +18,7 @@ import pytest
 from aws_kinesis_agg.aggregator import RecordAggregator
 
 from polycast import schemas
+from polycast.adapters.aws.kinesis_records import stream_records
 from polycast.errors import MissingField, Throttled
 from polycast.services.orchestrator import Orchestrator, Outcome
 from polycast.services.processor import BatchResult, TranscriptProcessor
@@ -67,7 +68,7 @@ class World:
     idempotency: list[MemoryPersistenceLayer] = field(default_factory=list)
 
     def run(self, event: dict[str, Any]) -> BatchResult:
-        return self.processor.process_batch(event, Context())
+        return self.processor.process_batch(stream_records(event), Context())
 
     def direct(self, event: dict[str, Any]) -> Outcome:
         return self.processor.process_direct(event, Context())

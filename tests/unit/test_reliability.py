@@ -78,7 +78,13 @@ def test_every_segment_is_delivered_or_recorded_failed(scenario: Scenario) -> No
     )
     if scenario.rate:
         assert tally.faults_injected > 0
-    if scenario.fault in ("none", "gone", "redelivery") or scenario.rate <= 0.01:
+    # Faults at the port are final for that attempt (the SDK is the one retry level):
+    # only Kinesis and Lambda retry above it. A 410 storm and redelivery at up to 10 %
+    # still deliver everything; at 30 % a record can be throttled through all of
+    # Kinesis's retries (0.3 ** 4) and end on the on-failure queue.
+    if scenario.fault in ("none", "gone") or (
+        scenario.fault == "redelivery" and scenario.rate <= 0.1
+    ):
         assert tally.delivered == tally.segments_sent
     for detail_type, detail in harness.bus.accepted:  # every event on the bus, as emitted
         schemas.validate_event(detail_type, json.loads(json.dumps(detail)))
@@ -89,10 +95,15 @@ def test_a_fault_storm_in_one_port_loses_nothing(port: str) -> None:
     check(run(Scenario("throttling", 0.3, ports=frozenset({port}), seed=11))[1])
 
 
-def test_timeouts_after_the_fact_send_duplicates_the_client_drops() -> None:
-    _, tally = run(Scenario("timeout", 0.1, ports=frozenset({"sender"}), seed=3))
+def test_a_post_whose_answer_was_lost_is_not_sent_again_by_the_service() -> None:
+    """The SDK is the one level that retries a post (and may repeat one whose answer
+    it lost; the client drops that). Above it, a failed post is counted, not resent."""
+    harness, tally = run(Scenario("timeout", 0.1, ports=frozenset({"sender"}), seed=3))
     check(tally)
-    assert tally.duplicates_sent > 0  # the post landed, its answer was lost, it was retried
+    assert harness.plan.injected["sender"] > 0
+    assert tally.duplicates_sent == 0
+    failed = sum(getattr(result, "failed", 0) for _, _, result in harness.results)
+    assert failed > 0  # counted in BroadcastCompleted, landed or not
 
 
 def test_redelivered_and_reordered_events_reach_each_listener_once() -> None:
@@ -101,7 +112,9 @@ def test_redelivered_and_reordered_events_reach_each_listener_once() -> None:
     assert harness.bus.duplicated > 0  # EventBridge delivered copies
     assert tally.out_of_order_sent > 0  # and out of order
     assert tally.duplicates_sent == 0  # the broadcaster's log dropped every copy
-    assert tally.delivered == tally.segments_sent
+    # Translate throttled at 30 % can outlast a record's Kinesis retries: on record.
+    assert tally.delivered + tally.recorded_failed == tally.segments_sent
+    assert tally.recorded_failed == 0 or tally.on_failure_records > 0
 
 
 def test_kinesis_partial_batch_failures_replay_without_duplicates() -> None:

@@ -76,7 +76,6 @@ def audience() -> Audience:
         audio=MemoryAudioStore(),
         max_concurrent=16,
         audience_slice_size=2000,
-        sleep=lambda seconds: None,
     )
     return Audience(sessions, connections, segments, sender, publisher, broadcaster)
 
@@ -253,7 +252,6 @@ def pipeline(
         max_workers=workers,
         limits=limits,
         reference_audio_audience=reference_audio_audience,
-        sleep=lambda seconds: None,
     )
     return Pipeline(sessions, translator, neural, standard, audio, publisher, orchestrator)
 

@@ -16,6 +16,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from polycast.adapters.aws.kinesis_records import stream_records
 from polycast_kit.bench.latency import Latency, SlowSynthesizer, SlowTranslator
 from polycast_kit.bench.sizes import Progress, Size
 from polycast_kit.bench.world import (
@@ -62,7 +63,9 @@ def _measure(
     ]
     try:
         started = time.perf_counter()
-        batch = pipeline.processor.process_batch(kinesis_event(records), LambdaContext())
+        batch = pipeline.processor.process_batch(
+            stream_records(kinesis_event(records)), LambdaContext()
+        )
         elapsed = (time.perf_counter() - started) * 1000
     finally:
         pipeline.close()

@@ -17,6 +17,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from polycast.adapters.aws.kinesis_records import stream_records
 from polycast.domain.models import AudioRef
 from polycast_kit.bench.sizes import Progress, Size
 from polycast_kit.bench.world import (
@@ -100,7 +101,9 @@ def _run_talk(
         for n, (text, emotion) in enumerate(lines, 1)
     ]
     try:
-        batch = pipeline.processor.process_batch(kinesis_event(records), LambdaContext())
+        batch = pipeline.processor.process_batch(
+            stream_records(kinesis_event(records)), LambdaContext()
+        )
     finally:
         pipeline.close()
     if batch.failed or len(batch.outcomes) != len(lines):

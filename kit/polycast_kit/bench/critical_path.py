@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from polycast.adapters.aws.kinesis_records import stream_records
 from polycast.domain.models import EmotionDynamics
 from polycast.domain.ssml import build_ssml
 from polycast.domain.voices import voice_for
@@ -103,7 +104,7 @@ def run(size: Size, progress: Progress) -> dict[str, Any]:
             text = f"Segment number {number} of the benchmark talk, about eighty characters long."
             event = kinesis_event([transcript(SESSION, number + 1, text)])
             started = time.perf_counter()
-            batch = pipeline.processor.process_batch(event, LambdaContext())
+            batch = pipeline.processor.process_batch(stream_records(event), LambdaContext())
             dispatcher.wait()
             finished = [t for inv in invocations for t in inv["finished"]]
             if batch.failed or len(finished) != listeners:

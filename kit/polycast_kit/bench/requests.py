@@ -27,6 +27,7 @@ import botocore.handlers
 from moto import mock_aws
 
 from polycast import wiring
+from polycast.adapters.aws.kinesis_records import stream_records
 from polycast.composition import broadcaster_dependencies, processor_dependencies
 from polycast_kit.bench.sizes import Progress, Size
 from polycast_kit.bench.world import LambdaContext, kinesis_event, split_evenly, transcript
@@ -129,7 +130,8 @@ def measure(listeners: int, languages: tuple[str, ...], segments: int) -> dict[s
                 counter.phase = "processor"
                 text = f"Sentence {number} of the request-counting talk, some eighty characters."
                 result = processor.processor.process_batch(
-                    kinesis_event([transcript(SESSION, number, text)]), LambdaContext()
+                    stream_records(kinesis_event([transcript(SESSION, number, text)])),
+                    LambdaContext(),
                 )
                 if result.failed:
                     raise RuntimeError(f"{NAME}: segment {number} failed")

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
+from polycast import wiring
 from polycast_kit.cli.endpoints import read_local_state
 
 PING_EVERY_SECONDS = 240  # well inside API Gateway's 10-minute idle timeout
@@ -165,7 +166,7 @@ async def listen(
     async def keep_alive() -> None:
         while True:
             await asyncio.sleep(PING_EVERY_SECONDS)
-            await connection.send(json.dumps({"action": "ping"}))
+            await connection.send(json.dumps({"action": wiring.Action.PING}))
 
     pinger = asyncio.create_task(keep_alive())
 

@@ -23,6 +23,7 @@ import boto3
 
 from polycast import wiring
 from polycast.config import Settings
+from polycast.wiring import Env
 from polycast_kit import engines
 from polycast_kit.local.aws import EmbeddedAws
 from polycast_kit.local.event_queues import EventLog, QueueDrain
@@ -119,14 +120,13 @@ def _function_env(settings: Settings, aws_endpoint: str, log_level: str) -> dict
     env = settings.as_env()
     env.update(
         {
-            "AWS_ENDPOINT_URL": aws_endpoint,
+            Env.AWS_ENDPOINT_URL: aws_endpoint,
             # Dummy credentials: the emulator ignores them, and no real account is touched.
             "AWS_ACCESS_KEY_ID": "polycast-local",
             "AWS_SECRET_ACCESS_KEY": "polycast-local",
-            "AWS_DEFAULT_REGION": settings.region,
-            "AWS_REGION": settings.region,
-            "POWERTOOLS_SERVICE_NAME": "polycast",
-            "POWERTOOLS_METRICS_NAMESPACE": "TranslationPipeline",
+            Env.AWS_DEFAULT_REGION: settings.region,
+            Env.AWS_REGION: settings.region,
+            Env.POWERTOOLS_SERVICE_NAME: "polycast",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": log_level,
             "POWERTOOLS_METRICS_DISABLED": "true" if log_level != "DEBUG" else "false",

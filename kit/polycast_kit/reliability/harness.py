@@ -18,6 +18,7 @@ from collections import Counter
 from typing import Any, cast
 
 from polycast import composition, wiring
+from polycast.adapters.aws.kinesis_records import stream_records
 from polycast.config import Settings
 from polycast.domain.models import Connection
 from polycast.services.rate_governor import ServiceLimits
@@ -108,7 +109,6 @@ class ReliabilityRun:
             limits=ServiceLimits.unlimited(),
             max_language_workers=1,
             max_parallel_sessions=1,
-            sleep=_no_wait,
         )
         self.orchestrator = deps.orchestrator
         self.processor = deps.processor
@@ -123,8 +123,6 @@ class ReliabilityRun:
                 publisher=self.bus,
                 audio=port(MemoryAudioStore(), "audio"),
             ),
-            retry_delays=(0.0, 0.0),
-            sleep=_no_wait,
         )
         self.poller = KinesisPoller(
             self.kinesis,
@@ -142,7 +140,7 @@ class ReliabilityRun:
         return "arn:aws:lambda:us-east-1:123456789012:function:polycast-TranscriptProcessor"
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        return self.processor.process_batch(event, _Context()).response()
+        return self.processor.process_batch(stream_records(event), _Context()).response()
 
     # -- the run -------------------------------------------------------------------
 

@@ -13,13 +13,9 @@ Two halves:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
-
-import boto3
-from botocore.config import Config
 
 from polycast.config import Settings
 from polycast.domain.languages import SUPPORTED_LANGUAGES
@@ -35,7 +31,7 @@ from polycast.ports import (
     TranslationCacheStore,
     Translator,
 )
-from polycast.services.broadcaster import RETRY_DELAYS, Broadcaster
+from polycast.services.broadcaster import Broadcaster
 from polycast.services.connections import ConnectionService
 from polycast.services.orchestrator import Orchestrator
 from polycast.services.processor import TranscriptProcessor
@@ -46,27 +42,7 @@ from polycast.services.translation_cache import TranslationCache
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
-
-def management_client(settings: Settings, *, pool: int) -> Any:
-    """API Gateway Management API client on ``API_GATEWAY_ENDPOINT``.
-
-    botocore's own retries are off: the broadcaster retries throttling itself
-    (100 ms, 200 ms) and must see a 410 at once. The pool matches the fan-out.
-    """
-    if not settings.api_gateway_endpoint:
-        raise ValueError("API_GATEWAY_ENDPOINT is not set")
-    config = Config(
-        max_pool_connections=max(10, pool),
-        retries={"max_attempts": 1, "mode": "standard"},
-        connect_timeout=2,
-        read_timeout=5,
-    )
-    return boto3.session.Session().client(
-        "apigatewaymanagementapi",
-        endpoint_url=settings.api_gateway_endpoint,
-        region_name=settings.region,
-        config=config,
-    )
+    from polycast.domain.stream import StreamRecord
 
 
 class EngineSet(Protocol):
@@ -173,11 +149,7 @@ class ListenerPorts:
 def build_broadcaster(
     settings: Settings,
     ports: ListenerPorts,
-    *,
-    retry_delays: tuple[float, ...] = RETRY_DELAYS,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> Broadcaster:
-    """``retry_delays`` and ``sleep``: the throttling backoff (a harness runs it at 0)."""
     return Broadcaster(
         connections=ports.connections,
         listeners=ports.listeners,
@@ -190,8 +162,6 @@ def build_broadcaster(
         segment_ttl_seconds=settings.segment_buffer_ttl_seconds,
         audience_slice_size=settings.audience_slice_size,
         prune_grace_seconds=settings.prune_grace_seconds,
-        retry_delays=retry_delays,
-        sleep=sleep,
     )
 
 
@@ -235,6 +205,14 @@ class ProcessorPorts:
     fallback_synthesizers: Sequence[Synthesizer] = ()
 
 
+def kinesis_edge() -> tuple[Callable[[Any], bool], Callable[[Any], list[StreamRecord]]]:
+    """The processor handler's edge (``is_kinesis_event``, ``stream_records``: base64 and
+    KPL aggregates), so handlers reach adapters only through the composition root."""
+    from polycast.adapters.aws.kinesis_records import is_kinesis_event, stream_records
+
+    return is_kinesis_event, stream_records
+
+
 @dataclass
 class ProcessorDeps:
     """What the transcript processor keeps for the container's life."""
@@ -265,10 +243,8 @@ def build_processor(
     limits: ServiceLimits | None = None,
     max_language_workers: int = LANGUAGE_WORKERS,
     max_parallel_sessions: int = PARALLEL_SESSIONS,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> ProcessorDeps:
-    """``limits``: the rate governors (None: unlimited, as for local engines);
-    ``sleep``: the backoff between Translate attempts (a harness runs it at 0)."""
+    """``limits``: the rate governors (None: unlimited, as for local engines)."""
     cache = TranslationCache(
         ports.translation_cache,
         max_entries=settings.max_cache_entries,
@@ -287,7 +263,6 @@ def build_processor(
         fallback_synthesizers=ports.fallback_synthesizers,
         limits=limits,
         reference_audio_audience=settings.reference_audio_audience,
-        sleep=sleep,
     )
     processor = TranscriptProcessor(
         orchestrator=orchestrator,
@@ -326,7 +301,7 @@ def _listener_ports(settings: Settings, *, pool: int) -> ListenerPorts:
             sessions_table=settings.sessions_table,
         ),
         segments=DynamoSegmentLog(ddb, settings.segments_table),
-        sender=ApiGatewaySender(management_client(settings, pool=pool)),
+        sender=ApiGatewaySender(clients.management_client(settings, pool=pool)),
         publisher=EventBridgePublisher(clients.client("events", settings), settings.event_bus_name),
         audio=S3AudioStore(
             clients.client("s3", settings), settings.audio_bucket, url_base=audio_url_base(settings)

@@ -11,10 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from polycast import names
+
 KeyType = Literal["S", "N"]
 
 SOURCE = "polycast"
 BUS_NAME = "polycast"
+# The names others derive from the wiring (env vars, listener actions, route keys, the
+# metrics namespace) are spelled in polycast.names; read them from here.
+Env = names.Env
+Action = names.Action
+LISTENER_ACTIONS = names.LISTENER_ACTIONS
+CONNECT_ROUTE, DISCONNECT_ROUTE = names.CONNECT_ROUTE, names.DISCONNECT_ROUTE
+DEFAULT_ROUTE = names.DEFAULT_ROUTE
+METRICS_NAMESPACE = names.METRICS_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -45,14 +55,14 @@ class Table:
 
 SESSIONS = Table(
     "Sessions",
-    "SESSIONS_TABLE_NAME",
+    Env.SESSIONS_TABLE_NAME,
     "polycast-sessions",
     Key("sessionId"),
     ttl_attribute="expiresAt",
 )
 CONNECTIONS = Table(
     "Connections",
-    "CONNECTIONS_TABLE_NAME",
+    Env.CONNECTIONS_TABLE_NAME,
     "polycast-connections",
     Key("connectionId"),
     indexes=(Index("sessionId-targetLanguage-index", Key("sessionId"), Key("targetLanguage")),),
@@ -60,7 +70,7 @@ CONNECTIONS = Table(
 )
 CACHED_TRANSLATIONS = Table(
     "CachedTranslations",
-    "CACHED_TRANSLATIONS_TABLE_NAME",
+    Env.CACHED_TRANSLATIONS_TABLE_NAME,
     "polycast-cached-translations",
     Key("cacheKey"),
     ttl_attribute="expiresAt",
@@ -69,7 +79,7 @@ CACHED_TRANSLATIONS = Table(
 # broadcaster's duplicate check. pk = "<sessionId>#<language>", sk = sequence.
 SEGMENTS = Table(
     "Segments",
-    "SEGMENTS_TABLE_NAME",
+    Env.SEGMENTS_TABLE_NAME,
     "polycast-segments",
     Key("stream"),
     Key("sequence", "N"),
@@ -78,7 +88,7 @@ SEGMENTS = Table(
 # Powertools idempotency persistence (processor: one record per session + sequence).
 IDEMPOTENCY = Table(
     "Idempotency",
-    "IDEMPOTENCY_TABLE_NAME",
+    Env.IDEMPOTENCY_TABLE_NAME,
     "polycast-idempotency",
     Key("id"),
     ttl_attribute="expiration",
@@ -159,13 +169,13 @@ class Function:
 
 
 _COMMON_ENV = (
-    "SESSIONS_TABLE_NAME",
-    "CONNECTIONS_TABLE_NAME",
-    "SEGMENTS_TABLE_NAME",
-    "EVENT_BUS_NAME",
-    "AUDIO_BUCKET_NAME",
-    "POWERTOOLS_SERVICE_NAME",
-    "POWERTOOLS_METRICS_NAMESPACE",
+    Env.SESSIONS_TABLE_NAME,
+    Env.CONNECTIONS_TABLE_NAME,
+    Env.SEGMENTS_TABLE_NAME,
+    Env.EVENT_BUS_NAME,
+    Env.AUDIO_BUCKET_NAME,
+    Env.POWERTOOLS_SERVICE_NAME,
+    Env.POWERTOOLS_METRICS_NAMESPACE,
 )
 
 TRANSCRIPT_PROCESSOR = Function(
@@ -174,17 +184,17 @@ TRANSCRIPT_PROCESSOR = Function(
     "handler.lambda_handler",
     env_vars=(
         *_COMMON_ENV,
-        "CACHED_TRANSLATIONS_TABLE_NAME",
-        "IDEMPOTENCY_TABLE_NAME",
-        "CACHE_TTL_SECONDS",
-        "MAX_CACHE_ENTRIES",
-        "INLINE_AUDIO_MAX_BYTES",
-        "POLLY_ENGINE",
-        "REFERENCE_AUDIO_AUDIENCE",
-        "TRANSLATE_TPS",
-        "POLLY_NEURAL_TPS",
-        "POLLY_STANDARD_TPS",
-        "RATE_LIMIT_MAX_WAIT_MS",
+        Env.CACHED_TRANSLATIONS_TABLE_NAME,
+        Env.IDEMPOTENCY_TABLE_NAME,
+        Env.CACHE_TTL_SECONDS,
+        Env.MAX_CACHE_ENTRIES,
+        Env.INLINE_AUDIO_MAX_BYTES,
+        Env.POLLY_ENGINE,
+        Env.REFERENCE_AUDIO_AUDIENCE,
+        Env.TRANSLATE_TPS,
+        Env.POLLY_NEURAL_TPS,
+        Env.POLLY_STANDARD_TPS,
+        Env.RATE_LIMIT_MAX_WAIT_MS,
     ),
     grants=(
         "sessions:read",
@@ -208,11 +218,11 @@ BROADCASTER = Function(
     "handler.lambda_handler",
     env_vars=(
         *_COMMON_ENV,
-        "API_GATEWAY_ENDPOINT",
-        "MAX_CONCURRENT_BROADCASTS",
-        "AUDIENCE_SLICE_SIZE",
-        "INLINE_AUDIO_MAX_BYTES",
-        "PRUNE_GRACE_SECONDS",
+        Env.API_GATEWAY_ENDPOINT,
+        Env.MAX_CONCURRENT_BROADCASTS,
+        Env.AUDIENCE_SLICE_SIZE,
+        Env.INLINE_AUDIO_MAX_BYTES,
+        Env.PRUNE_GRACE_SECONDS,
     ),
     grants=(
         "sessions:read",
@@ -231,7 +241,7 @@ CONNECTION_HANDLER = Function(
     "ConnectionHandler",
     "stream_processors/connections",
     "handler.lambda_handler",
-    env_vars=(*_COMMON_ENV, "API_GATEWAY_ENDPOINT", "MAX_LISTENERS_PER_SESSION"),
+    env_vars=(*_COMMON_ENV, Env.API_GATEWAY_ENDPOINT, Env.MAX_LISTENERS_PER_SESSION),
     grants=(
         "sessions:read",
         "sessions:write",
@@ -251,12 +261,12 @@ SESSION_SWEEPER = Function(
     "stream_processors/session_sweeper",
     "handler.lambda_handler",
     env_vars=(
-        "SESSIONS_TABLE_NAME",
-        "EVENT_BUS_NAME",
-        "SESSION_IDLE_SECONDS",
-        "SESSION_MAX_SECONDS",
-        "POWERTOOLS_SERVICE_NAME",
-        "POWERTOOLS_METRICS_NAMESPACE",
+        Env.SESSIONS_TABLE_NAME,
+        Env.EVENT_BUS_NAME,
+        Env.SESSION_IDLE_SECONDS,
+        Env.SESSION_MAX_SECONDS,
+        Env.POWERTOOLS_SERVICE_NAME,
+        Env.POWERTOOLS_METRICS_NAMESPACE,
     ),
     # Scan for stale sessions, a conditional UpdateItem to end each, SessionEnded.
     grants=("sessions:scan", "sessions:write", "bus:put"),
@@ -377,14 +387,10 @@ class Route:
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("$connect"),
-    Route("$disconnect"),
-    Route("$default"),
-    Route("ping"),
-    Route("catchUp"),
-    Route("switchLanguage"),
-    Route("pause"),
-    Route("resume"),
+    Route(CONNECT_ROUTE),
+    Route(DISCONNECT_ROUTE),
+    Route(DEFAULT_ROUTE),
+    *(Route(action) for action in LISTENER_ACTIONS),
 )
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 # The listener page's session check (the $connect validation, no side effects), an

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from polycast import wiring
 from polycast_kit.local.gateway.connection import GatewayConnection, now_ms
 
 ACCOUNT_ID = "123456789012"
@@ -79,14 +80,14 @@ class WebSocketEvents:
             "multiValueHeaders": {k: request.headers.getall(k) for k in request.headers},
             "queryStringParameters": {k: v[0] for k, v in query.items()} or None,
             "multiValueQueryStringParameters": query or None,
-            "requestContext": self.request_context(connection, "$connect", "CONNECT"),
+            "requestContext": self.request_context(connection, wiring.CONNECT_ROUTE, "CONNECT"),
             "isBase64Encoded": False,
         }
 
     def disconnect(
         self, connect_event: dict[str, Any], connection: GatewayConnection, status_code: int
     ) -> dict[str, Any]:
-        context = self.request_context(connection, "$disconnect", "DISCONNECT")
+        context = self.request_context(connection, wiring.DISCONNECT_ROUTE, "DISCONNECT")
         context.update(disconnectStatusCode=status_code, disconnectReason="")
         return {
             "headers": connect_event["headers"],

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from polycast import wiring
 from polycast_kit.local.gateway.connection import GatewayConnection, now_ms
 from polycast_kit.local.gateway.events import WebSocketEvents
 from polycast_kit.local.gateway.functions import RouteFunction
@@ -138,7 +139,7 @@ class WebSocketApi:
     def select_route(self, body: str) -> str | None:
         """``$request.body.action`` when it names a route, else ``$default`` (None: no
         route takes the message, as API Gateway drops it)."""
-        route_key = "$default"
+        route_key = wiring.DEFAULT_ROUTE
         try:
             parsed: Any = json.loads(body)
         except ValueError:

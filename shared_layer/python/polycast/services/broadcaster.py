@@ -8,8 +8,9 @@ Two copies of one event running at the same moment can both fan out; EventBridge
 rarely does that, and the listener page drops a sequence it already has.
 
 Fan-out posts with at most ``max_concurrent`` PostToConnection calls in flight.
-410 Gone prunes the connection and its count; throttling and 5xx are retried
-twice (100 ms, 200 ms) and then counted failed.
+410 Gone prunes the connection and its count; throttling and 5xx are retried by
+the SDK (the one retry level; docs/architecture.md, "Retries") and then counted
+failed.
 
 A language with more listeners than ``audience_slice_size`` (the count comes from
 the one Sessions item) is split: this invocation publishes one ``BroadcastSlice``
@@ -44,7 +45,6 @@ from polycast.ports import (
 
 logger = logging.getLogger(__name__)
 
-RETRY_DELAYS: tuple[float, ...] = (0.1, 0.2)
 # The $connect handler stores the connection before API Gateway completes the
 # upgrade; a post in between answers 410. Such a young connection is not pruned
 # (its $disconnect, or the TTL, cleans up if it really went away). A gateway that
@@ -154,8 +154,6 @@ class Broadcaster:
         max_concurrent: int = 100,
         segment_ttl_seconds: int = 3600,
         max_message_bytes: int = messages.DEFAULT_MAX_MESSAGE_BYTES,
-        retry_delays: tuple[float, ...] = RETRY_DELAYS,
-        sleep: Callable[[float], None] = time.sleep,
         audience_slice_size: int = 2000,
         clock: Callable[[], float] = time.time,
         prune_grace_seconds: float = CONNECTING_GRACE_SECONDS,
@@ -171,8 +169,6 @@ class Broadcaster:
         self.max_concurrent = max(1, max_concurrent)
         self.segment_ttl_seconds = segment_ttl_seconds
         self.max_message_bytes = max_message_bytes
-        self.retry_delays = retry_delays
-        self.sleep = sleep
         self.audience_slice_size = audience_slice_size  # 0: never split
         self.clock = clock
         # One pool for the container's life: starting max_concurrent threads per
@@ -294,7 +290,14 @@ class Broadcaster:
         result = self.fan_out(audience, frames, audience_slice=audience_slice)
         result.duration_ms = (time.monotonic() - started) * 1000.0
 
-        self.segments.mark_delivered(segment, audience_slice=mark)
+        try:
+            self.segments.mark_delivered(segment, audience_slice=mark)
+        except PolycastError as exc:
+            # The fan-out is done and its report must not be lost: raising here made
+            # the event come again, find the mark (a write that timed out after it
+            # took effect) and drop the report with its failed deliveries. Unmarked,
+            # a redelivery fans out again and the listener page drops the repeats.
+            logger.warning("segment delivered but not marked: %s", exc.code)
         self._publish_completed(segment, result, audience_slice)
         logger.info(
             "segment broadcast",
@@ -424,26 +427,16 @@ class Broadcaster:
         """All frames of one message to one listener, in order; never raises."""
         try:
             for frame in frames:
-                self._post_with_retries(connection.connection_id, frame)
+                self.sender.post(connection.connection_id, frame)
         except ConnectionGone:
             return "gone"
         except TransientError as exc:
-            logger.warning("delivery failed after retries: %s", exc.code)
+            logger.warning("delivery failed: %s", exc.code)
             return "failed"
         except Exception as exc:  # a listener must never take the others down
             logger.warning("delivery failed: %s", type(exc).__name__)
             return "failed"
         return "delivered"
-
-    def _post_with_retries(self, connection_id: str, frame: bytes) -> None:
-        for delay in (*self.retry_delays, None):
-            try:
-                self.sender.post(connection_id, frame)
-                return
-            except TransientError:
-                if delay is None:
-                    raise
-                self.sleep(delay)
 
     def _connecting(self, connection: Connection) -> bool:
         return self.clock() - connection.connected_at < self.prune_grace_seconds

@@ -6,7 +6,10 @@ no side effects, so the session check (``GET /sessions/{id}``) can answer it too
 Once connected, every answer travels as a message through the Sender, because API
 Gateway sends a route's response only when a route response is configured and a
 catch-up is many messages anyway. Every action is answered: an ``ack`` naming the
-action, or an ``error`` with a code.
+action, or an ``error`` with a code. An action's body is checked against its JSON
+Schema (``schemas/actions/<action>.json``) before anything else: a missing field is
+``MISSING_FIELD``, anything else that does not match ``BAD_REQUEST``, each with a
+message naming the field.
 
 Listeners may always hear the session's source language (no translation), besides
 the supported target languages.
@@ -25,6 +28,9 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from jsonschema import ValidationError
+
+from polycast import schemas
 from polycast.domain import events, messages
 from polycast.domain.languages import LANGUAGE_CODE
 from polycast.domain.models import Connection, Session
@@ -51,13 +57,14 @@ from polycast.ports import (
     SessionStore,
 )
 from polycast.services.broadcaster import encode_segment
+from polycast.wiring import LISTENER_ACTIONS, Action
 
 logger = logging.getLogger(__name__)
 
 JOIN_CODE_ITERATIONS = 100_000
 MAX_JOIN_CODE_CHARS = 128
 CATCH_UP_LIMIT = 100
-ACTIONS = ("ping", "catchUp", "switchLanguage", "pause", "resume")
+ACTIONS = LISTENER_ACTIONS
 
 
 def hash_join_code(
@@ -211,14 +218,41 @@ class ConnectionService:
 
     # -- actions -----------------------------------------------------------------
 
+    def act(self, connection_id: str, action: str, body: Mapping[str, Any]) -> None:
+        """One listener action (the WebSocket route ``action``): checked against its
+        schema, then run. The listener always gets the answer — an ack, or an error,
+        which is also raised so the handler can give the route its status."""
+        if action not in LISTENER_ACTIONS:
+            error = self.unknown_action(connection_id, body.get("action"))
+            raise BadRequest(str(error["message"]), code="UNKNOWN_ACTION")
+        body = {"action": action, **body}
+        try:
+            validate_action(action, body)
+            if action == Action.PING:
+                self.ping(connection_id)
+            elif action == Action.CATCH_UP:
+                self.catch_up(connection_id, body)
+            elif action == Action.SWITCH_LANGUAGE:
+                self.switch_language(connection_id, body)
+            elif action == Action.PAUSE:
+                self.pause(connection_id)
+            else:
+                self.resume(connection_id, body)
+        except PolycastError as exc:
+            self.send_error(connection_id, exc)
+            raise
+
     def ping(self, connection_id: str) -> dict[str, Any]:
         pong = messages.pong_message()
         self.send(connection_id, pong)
         return pong
 
     def catch_up(self, connection_id: str, body: Mapping[str, Any]) -> int:
-        """Resend the segments after ``fromSequence``, in order; returns how many."""
-        from_sequence = _sequence(body)
+        """Resend the segments after ``fromSequence``, in order; returns how many.
+
+        ``body`` has passed its schema (:meth:`act`), like every action's below.
+        """
+        from_sequence = int(body["fromSequence"])
         connection = self._connection(connection_id)
         later = self.segments.since(
             connection.session_id, connection.language, from_sequence, limit=CATCH_UP_LIMIT
@@ -228,7 +262,7 @@ class ConnectionService:
                 self.sender.post(connection_id, frame)
         self.send(
             connection_id,
-            messages.ack_message("catchUp", fromSequence=from_sequence, resent=len(later)),
+            messages.ack_message(Action.CATCH_UP, fromSequence=from_sequence, resent=len(later)),
         )
         return len(later)
 
@@ -240,11 +274,7 @@ class ConnectionService:
         language reaches the listener: the broadcaster looks listeners up per
         language when it fans out.
         """
-        if "targetLanguage" not in body or body["targetLanguage"] in (None, ""):
-            raise MissingField("targetLanguage")
-        language = body["targetLanguage"]
-        if not isinstance(language, str) or not LANGUAGE_CODE.match(language):
-            raise BadRequest("targetLanguage is not a language code (like es)")
+        language = str(body["targetLanguage"])
         connection = self._connection(connection_id)
         session = self.sessions.get(connection.session_id)
         if session is None or session.status == "ended":
@@ -253,24 +283,26 @@ class ConnectionService:
         old = connection.language
         if language != old:
             if self.listeners.switch(connection, language) is None:
-                raise BadRequest("the language changed meanwhile; send switchLanguage again")
+                raise BadRequest(
+                    f"the language changed meanwhile; send {Action.SWITCH_LANGUAGE} again"
+                )
             logger.info(
                 "listener switched language",
                 extra={"session_id": connection.session_id, "from": old, "to": language},
             )
-        ack = messages.ack_message("switchLanguage", targetLanguage=language, previousLanguage=old)
+        ack = messages.ack_message(
+            Action.SWITCH_LANGUAGE, targetLanguage=language, previousLanguage=old
+        )
         self.send(connection_id, ack)
         return ack
 
     def pause(self, connection_id: str) -> dict[str, Any]:
         """Listener-side pause: the broadcaster skips this connection until resume."""
-        return self._set_paused(connection_id, True, "pause")
+        return self._set_paused(connection_id, True, Action.PAUSE)
 
     def resume(self, connection_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Back to the live edge; with ``fromSequence`` the missed segments come first."""
-        if "fromSequence" in body:
-            _sequence(body)
-        ack = self._set_paused(connection_id, False, "resume")
+        ack = self._set_paused(connection_id, False, Action.RESUME)
         if "fromSequence" in body:
             self.catch_up(connection_id, body)
         return ack
@@ -323,12 +355,41 @@ def _required(params: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def _sequence(body: Mapping[str, Any]) -> int:
-    if "fromSequence" not in body:
-        raise MissingField("fromSequence")
-    from_sequence = body["fromSequence"]
-    if isinstance(from_sequence, bool) or not isinstance(from_sequence, int):
-        raise BadRequest("fromSequence must be an integer")
-    if from_sequence < 0:
-        raise BadRequest("fromSequence must not be negative")
-    return from_sequence
+def validate_action(action: str, body: Mapping[str, Any]) -> None:
+    """Check a listener action against ``schemas/actions/<action>.json``.
+
+    Raises :class:`MissingField` for a required field that is missing or empty and
+    :class:`BadRequest` otherwise, with a message that names the field and what it
+    must be (never the value the client sent).
+    """
+    validator = schemas.validator(f"actions/{action}")
+    error = next(iter(sorted(validator.iter_errors(dict(body)), key=_error_order)), None)
+    if error is None:
+        return
+    raise _action_error(action, error)
+
+
+def _error_order(error: ValidationError) -> tuple[int, str]:
+    # Missing fields first: they say the most about a malformed request.
+    return (0 if error.validator == "required" else 1, str(list(error.path)))
+
+
+def _action_error(action: str, error: ValidationError) -> PolycastError:
+    name = str(error.path[-1]) if error.path else ""
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    what = schema.get("description") or "valid"
+    kind = error.validator
+    if kind == "required":
+        missing = next((f for f in error.validator_value if f not in error.instance), name)
+        return MissingField(str(missing))
+    if kind == "minLength" and error.instance == "":
+        return MissingField(name)
+    if kind == "additionalProperties":
+        extra = sorted(set(error.instance) - set(schema.get("properties", {})))
+        shown = ", ".join(repr(str(f)[:32]) for f in extra[:3])
+        return BadRequest(f"{action} does not take {shown}")
+    if kind == "type" and error.validator_value == "integer":
+        return BadRequest(f"{name} must be an integer")
+    if kind == "minimum" and error.validator_value == 0:
+        return BadRequest(f"{name} must not be negative")
+    return BadRequest(f"{name or 'action'} must be {what}")

@@ -13,10 +13,11 @@ still reach the bus in sequence order, language by language.
 
 Failure policy, per language: a translation that fails for good (an unsupported
 pair) skips the language and is counted. A transient one (throttling, 5xx,
-timeouts) is retried here twice; if it still fails, the segments of the other
-languages are published and then the transcript raises :class:`TransientError`,
-so the stream retries it (the broadcaster drops the repeats) and, after the retry
-limit, the record reaches the on-failure destination: nothing is lost silently.
+timeouts — after the SDK's own retries, the only ones on this path; see "Retries"
+in docs/architecture.md) is not retried here: the segments of the other languages
+are published and then the transcript raises :class:`TransientError`, so the
+stream retries it (the broadcaster drops the repeats) and, after the retry limit,
+the record reaches the on-failure destination: nothing is lost silently.
 
 Service limits: a :class:`ServiceLimits` governor paces Translate and each Polly
 engine. Under pressure synthesis degrades in a fixed order instead of failing —
@@ -57,7 +58,6 @@ from polycast.services.translation_cache import TranslationCache
 log = logging.getLogger(__name__)
 
 SEGMENT_READY = "SegmentReady"
-TRANSLATE_RETRY_DELAYS: tuple[float, ...] = (0.1, 0.2)
 
 # Degradation steps, in order (the values of ``Outcome.degraded``).
 STANDARD_VOICE = "standard_voice"
@@ -180,8 +180,6 @@ class Orchestrator:
         fallback_synthesizers: Sequence[Synthesizer] = (),
         limits: ServiceLimits | None = None,
         reference_audio_audience: int = 1000,
-        translate_retry_delays: tuple[float, ...] = TRANSLATE_RETRY_DELAYS,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.sessions = sessions
         self.translator = translator
@@ -194,8 +192,6 @@ class Orchestrator:
         self.fallback_synthesizers = tuple(fallback_synthesizers)
         self.limits = limits or ServiceLimits.unlimited()
         self.reference_audio_audience = reference_audio_audience
-        self.translate_retry_delays = translate_retry_delays
-        self._sleep = sleep
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="language")
 
@@ -334,19 +330,12 @@ class Orchestrator:
         return result
 
     def _translate(self, transcript: Transcript, target: str) -> str:
-        """One translation within the governor's rate, retried on transient errors."""
-        for delay in (*self.translate_retry_delays, None):
-            try:
-                if not self.limits.acquire("translate"):
-                    raise Throttled("Translate: over the governed rate")
-                return self.translator.translate(
-                    transcript.text, source=transcript.source_language, target=target
-                )
-            except TransientError:
-                if delay is None:
-                    raise
-                self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        """One translation within the governor's rate (retried by the SDK, not here)."""
+        if not self.limits.acquire("translate"):
+            raise Throttled("Translate: over the governed rate")
+        return self.translator.translate(
+            transcript.text, source=transcript.source_language, target=target
+        )
 
     def _audio(
         self, text: str, language: str, transcript: Transcript, audience: int

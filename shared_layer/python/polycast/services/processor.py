@@ -1,7 +1,7 @@
 """The transcript stream, one Kinesis batch at a time.
 
 Why not Powertools' ``BatchProcessor`` as is: it runs records one after another,
-but a batch holds many sessions (docs/architecture.md) and each transcript waits on
+but a batch holds many sessions and each transcript waits on
 Translate and Polly for hundreds of milliseconds. So the batch is grouped by
 session, the groups run concurrently in a thread pool, and each group runs
 strictly in order. We build the same partial batch response Powertools would
@@ -9,10 +9,11 @@ strictly in order. We build the same partial batch response Powertools would
 
 Rules, in the order a record meets them:
 
-* KPL aggregates are unpacked with aws-kinesis-agg. Its deaggregator silently
-  yields nothing when ``approximateArrivalTimestamp`` is missing, so we fill it
-  in; an aggregate that still yields nothing is rejected. Sub-records keep their
-  parent's ``sequenceNumber``: a failure is reported by the parent's number.
+* The edge (``polycast.adapters.aws.kinesis_records``) has already decoded base64
+  and unpacked KPL aggregates: records arrive as :class:`StreamRecord` s, bytes
+  plus the Kinesis ``sequenceNumber`` (a sub-record's is its parent's, so a failure
+  is reported by the number Lambda knows). One the edge could not decode, or
+  whose bytes are not a valid record, is rejected.
 * A record that can never succeed (``BadRequest``, an ended session) becomes a
   ``TranscriptRejected`` event and is NOT reported failed: it must not stall the
   shard.
@@ -34,9 +35,6 @@ Rules, in the order a record meets them:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import copy
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -44,7 +42,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_kinesis_agg.deaggregator import deaggregate_records
 from aws_lambda_powertools.utilities.idempotency import (
     BasePersistenceLayer,
     IdempotencyConfig,
@@ -65,6 +62,7 @@ from polycast.domain.models import (
     Transcript,
 )
 from polycast.domain.records import parse_direct_invoke, parse_record, record_session_id
+from polycast.domain.stream import StreamRecord
 from polycast.errors import (
     BadRequest,
     InvalidRecord,
@@ -87,18 +85,27 @@ SESSION_RESUMED = "SessionResumed"
 
 
 @dataclass
-class StreamRecord:
-    """One user record of the batch (a KPL sub-record or a plain record)."""
+class _Item:
+    """One user record of the batch, parsed (or why it cannot be)."""
 
     parent: str  # the Kinesis sequenceNumber reported on failure
-    sub: int | None
+    record_id: str
     session_id: str | None
     record: Record | None = None
     rejection: BadRequest | None = None
 
-    @property
-    def record_id(self) -> str:
-        return self.parent if self.sub is None else f"{self.parent}:{self.sub}"
+    @classmethod
+    def parse(cls, user: StreamRecord) -> _Item:
+        parent, record_id = user.sequence_number, user.record_id
+        if user.undecodable is not None:
+            bad = InvalidRecord(user.undecodable)
+            return cls(parent, record_id, user.partition_key, rejection=bad)
+        session_id = record_session_id(user.data) or user.partition_key
+        try:
+            record = parse_record(user.data)
+        except BadRequest as exc:
+            return cls(parent, record_id, session_id, rejection=exc)
+        return cls(parent, record_id, record.session_id, record=record)
 
 
 @dataclass
@@ -170,16 +177,17 @@ class TranscriptProcessor:
 
     # ---- entry points -------------------------------------------------------------
 
-    def process_batch(self, event: Mapping[str, Any], context: Any = None) -> BatchResult:
+    def process_batch(self, records: Sequence[StreamRecord], context: Any = None) -> BatchResult:
+        """One batch of decoded records, in stream order (see the module's rules)."""
         self._register(context)
-        raw = list(event.get("Records") or [])
-        records = [r for parent in raw for r in self._unpack(parent)]
-        order = {str(r.get("kinesis", {}).get("sequenceNumber")): i for i, r in enumerate(raw)}
+        order: dict[str, int] = {}
+        for user in records:
+            order.setdefault(user.sequence_number, len(order))
         result = BatchResult()
 
-        groups: dict[str, list[StreamRecord]] = {}
-        for rec in records:
-            groups.setdefault(rec.session_id or f"?{rec.record_id}", []).append(rec)
+        groups: dict[str, list[_Item]] = {}
+        for item in map(_Item.parse, records):
+            groups.setdefault(item.session_id or f"?{item.record_id}", []).append(item)
         failed: set[str] = set()
         for group in self._pool.map(self._run_group, groups.values()):
             failed |= group.failed
@@ -200,57 +208,13 @@ class TranscriptProcessor:
         outcome, _ = self._transcript(transcript, sequence, session)
         return outcome
 
-    # ---- unpacking ---------------------------------------------------------------
-
     def _register(self, context: Any) -> None:
         if context is not None and hasattr(context, "get_remaining_time_in_millis"):
             self.idempotency.register_lambda_context(context)
 
-    def _unpack(self, parent: Mapping[str, Any]) -> list[StreamRecord]:
-        kinesis = parent.get("kinesis") or {}
-        seq = str(kinesis.get("sequenceNumber", ""))
-        pk = kinesis.get("partitionKey")
-        fallback_session = pk if isinstance(pk, str) else None
-        fixed = copy.deepcopy(dict(parent))
-        meta = fixed.setdefault("kinesis", {})
-        # aws-kinesis-agg drops aggregates without these fields, silently (docs/architecture.md),
-        # after printing the raw payload to stderr: never let it get that far.
-        meta.setdefault("approximateArrivalTimestamp", time.time())
-        meta.setdefault("kinesisSchemaVersion", "1.0")
-        try:
-            subs = deaggregate_records([fixed])
-        except (binascii.Error, ValueError, KeyError, TypeError):
-            subs = []
-        if not subs:
-            bad = InvalidRecord("aggregated record could not be unpacked")
-            return [StreamRecord(seq, None, fallback_session, rejection=bad)]
-        out = []
-        for sub in subs:
-            aggregated = sub["kinesis"].get("aggregated")
-            sub_seq = sub["kinesis"].get("subSequenceNumber") if aggregated else None
-            out.append(self._decode(seq, sub_seq, sub["kinesis"], fallback_session))
-        return out
-
-    @staticmethod
-    def _decode(
-        parent: str, sub: int | None, kinesis: Mapping[str, Any], fallback_session: str | None
-    ) -> StreamRecord:
-        try:
-            data = base64.b64decode(kinesis.get("data") or b"", validate=True)
-        except (binascii.Error, ValueError):
-            return StreamRecord(
-                parent, sub, fallback_session, rejection=InvalidRecord("data is not base64")
-            )
-        session_id = record_session_id(data) or fallback_session
-        try:
-            record = parse_record(data)
-        except BadRequest as exc:
-            return StreamRecord(parent, sub, session_id, rejection=exc)
-        return StreamRecord(parent, sub, record.session_id, record=record)
-
     # ---- one session's records, in order ------------------------------------------
 
-    def _run_group(self, items: Sequence[StreamRecord]) -> _GroupResult:
+    def _run_group(self, items: Sequence[_Item]) -> _GroupResult:
         result = _GroupResult()
         for index, item in enumerate(items):
             try:
@@ -283,7 +247,7 @@ class TranscriptProcessor:
                 break
         return result
 
-    def _handle(self, item: StreamRecord) -> tuple[Outcome | None, bool]:
+    def _handle(self, item: _Item) -> tuple[Outcome | None, bool]:
         record = item.record
         if isinstance(record, SessionStart):
             return None, self._start(record)
@@ -311,7 +275,7 @@ class TranscriptProcessor:
             )
         return self._transcript(record, sequence, session)
 
-    def _reject(self, item: StreamRecord, error: PolycastError) -> None:
+    def _reject(self, item: _Item, error: PolycastError) -> None:
         """Bad input: tell the bus why, and never retry it (unless the bus refused)."""
         record = item.record
         sequence = record.sequence if isinstance(record, Transcript) else None

@@ -1,9 +1,13 @@
 """EventPublisher on EventBridge (PutEvents: at most 10 entries and 256 KB per call).
 
-PutEvents can accept a call and still refuse some entries (FailedEntryCount):
-those are retried, with a short backoff, and whatever is still refused is
-returned in ``PublishResult.failed`` (``index`` into the input, ``errorCode``)
-so the caller can decide — the processor retries the record.
+Retries, once per failure kind (docs/architecture.md, "Retries"): a refused call
+(throttling, 5xx, timeouts) is retried by botocore only (``clients.py``) and then
+reported failed, never called again here. A call can also succeed and still refuse
+some entries (``FailedEntryCount``), which botocore cannot see: those entries, and
+only those, are sent again here, ``attempts`` calls in all with a short backoff.
+Whatever is still refused is returned in ``PublishResult.failed`` (``index`` into
+the input, ``errorCode``) so the caller decides — the processor fails the record
+and Kinesis retries it.
 """
 
 from __future__ import annotations
@@ -99,22 +103,23 @@ class EventBridgePublisher:
             try:
                 out = self._client.put_events(Entries=[entry for _, entry in pending])  # type: ignore[misc]
             except (ClientError, BotoCoreError) as exc:
+                # botocore has retried the call already: report, do not call again.
                 code = (
                     exc.response.get("Error", {}).get("Code", "ClientError")
                     if isinstance(exc, ClientError)
                     else type(exc).__name__
                 )
                 errors = {index: (code, "PutEvents call failed") for index, _ in pending}
-                continue
-            retry: list[tuple[int, dict[str, Any]]] = []
+                break
+            refused: list[tuple[int, dict[str, Any]]] = []
             for (index, entry), answer in zip(pending, out.get("Entries", []), strict=False):
                 if answer.get("ErrorCode"):
                     errors[index] = (answer["ErrorCode"], answer.get("ErrorMessage", ""))
-                    retry.append((index, entry))
+                    refused.append((index, entry))
                 else:
                     errors.pop(index, None)
                     result.published += 1
-            pending = retry
+            pending = refused
             if not pending:
                 return
         for index, entry in pending:
