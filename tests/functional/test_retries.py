@@ -36,6 +36,7 @@ from polycast.services.translation_cache import TranslationCache
 from polycast_kit.testing.audio import MemoryAudioStore
 from polycast_kit.testing.connections import MemoryConnectionStore
 from polycast_kit.testing.events import MemoryEventPublisher
+from polycast_kit.testing.listeners import MemoryListenerRegistry
 from polycast_kit.testing.segments import MemorySegmentLog
 from polycast_kit.testing.sessions import MemorySessionStore
 from polycast_kit.testing.synthesizer import FakeSynthesizer
@@ -189,8 +190,10 @@ def test_a_throttled_dynamodb_read_costs_three_calls() -> None:
 
 def _broadcaster(sender: ApiGatewaySender) -> Broadcaster:
     sessions = MemorySessionStore()
+    connections = MemoryConnectionStore()
     return Broadcaster(
-        connections=MemoryConnectionStore(),
+        connections=connections,
+        listeners=MemoryListenerRegistry(connections, sessions),
         sessions=sessions,
         segments=MemorySegmentLog(),
         sender=sender,
