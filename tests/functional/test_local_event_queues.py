@@ -139,3 +139,35 @@ def test_a_failure_leaves_the_rest_of_its_lane_for_redelivery_in_order(
     drain.stop()
     sqs, url = queue
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+def test_stopping_finishes_the_event_in_hand_and_leaves_the_rest_queued(
+    queue: tuple[Any, str],
+) -> None:
+    consumer = Consumer()
+    consumer.hold[("es", 1)] = release = threading.Event()
+    sqs, url = queue
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "1"})
+    for n in range(1, 6):
+        send(queue, "s", n, "es")
+    drain = QueueDrain(queue[0], queue[1], consumer, name="test")
+    drain.start()
+    wait_until(lambda: drain.wait_idle(timeout=0) is False, 20, "es 1 in hand")
+    time.sleep(0.3)
+    stopper = threading.Thread(target=drain.stop)
+    stopper.start()
+    time.sleep(0.3)
+    release.set()
+    stopper.join(20)
+    assert not stopper.is_alive()
+    assert consumer.of("es") == [1]
+    left: list[int] = []  # the four others were never deleted
+    deadline = time.monotonic() + 20
+    while len(left) < 4 and time.monotonic() < deadline:
+        for message in sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=0
+        ).get("Messages", []):
+            detail = json.loads(message["Body"])["detail"]
+            if detail["sequence"] not in left:
+                left.append(detail["sequence"])
+    assert sorted(left) == [2, 3, 4, 5]

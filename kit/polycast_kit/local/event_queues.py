@@ -89,6 +89,7 @@ class QueueDrain:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop receiving; each lane finishes the event in hand and leaves the rest queued."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.wait_seconds + 10)
@@ -145,6 +146,8 @@ class QueueDrain:
                 self._enqueue(key, message)
                 handed += 1
         for message in session_wide:
+            if self._stop.is_set():
+                break  # left in the queue for redelivery
             self._wait_for_session(
                 str((message["_event"].get("detail") or {}).get("sessionId", ""))
             )
@@ -174,7 +177,10 @@ class QueueDrain:
         while True:
             with self._changed:
                 lane = self._lanes[key]
-                if not lane:
+                if not lane or self._stop.is_set():
+                    # Stopping: what is still queued stays in the queue (not deleted),
+                    # to be received again after its visibility timeout.
+                    self._in_flight -= len(lane)
                     del self._lanes[key]
                     self._changed.notify_all()
                     return
