@@ -95,6 +95,9 @@ class DeployOptions:
     # language (``sourceLanguage``: marks the original sentences' ``lang``).
     listener_languages: tuple[str, ...] = DEFAULT_LISTENER_LANGUAGES
     source_language: str = "en"
+    # The processor reads the stream through an enhanced fan-out consumer (pushed,
+    # ~70 ms) instead of Lambda's once-a-second polling; costs a consumer-shard hour.
+    enhanced_fan_out: bool = False
 
     @classmethod
     def from_context(cls, node: ContextReader) -> DeployOptions:
@@ -135,4 +138,5 @@ class DeployOptions:
             source_language=_languages([source], PREFIX + "sourceLanguage")[0]
             if source
             else d.source_language,
+            enhanced_fan_out=_bool(get("enhancedFanOut") or False, "enhancedFanOut"),
         )

@@ -112,6 +112,7 @@ class PipelineStack(Stack):
             source=WIRING.kinesis_source,
             stream=state.stream,
             function=functions.functions[WIRING.kinesis_source.function.logical_id],
+            enhanced_fan_out=options.enhanced_fan_out,
         )
         subscriptions = broadcasting.add_rules(WIRING.rules, functions.functions)
         Analytics(

@@ -27,6 +27,7 @@ SCENARIOS = (
     "requests-per-segment",
     "local-engines",
     "cache",
+    "latency-budget",
 )
 
 
@@ -206,3 +207,42 @@ def test_cost_reads_the_bench_result(bench: dict[str, Any], tmp_path: Path) -> N
 def test_unknown_scenario_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "no-such-scenario"]) == 2
     assert "unknown scenario" in capsys.readouterr().err
+
+
+def test_latency_budget_follows_from_its_model_and_names_its_sources(
+    bench: dict[str, Any],
+) -> None:
+    r = scenario(bench, "latency-budget")
+    for figures in r["byConsumer"].values():
+        for name in (
+            "endOfSentenceToFinalCaption",
+            "endOfSentenceToFirstAudio",
+            "putRecordToFinalCaption",
+            "putRecordToFirstAudio",
+        ):
+            assert 0 < figures[name]["p50Seconds"] <= figures[name]["p95Seconds"], name
+        start = figures["putRecordToFirstAudio"]["p50Seconds"]
+        assert start < figures["endOfSentenceToFirstAudio"]["p50Seconds"]
+        for name, bar in (("endOfSentenceToFinalCaption", 1.0), ("endOfSentenceToFirstAudio", 1.5)):
+            assert figures[name]["bar"] == bar
+            assert figures[name]["pass"] == (figures[name]["p50Seconds"] <= bar)
+    polling, pushed = r["byConsumer"]["polling"], r["byConsumer"]["enhancedFanOut"]
+    assert (
+        pushed["putRecordToFirstAudio"]["p50Seconds"]
+        < polling["putRecordToFirstAudio"]["p50Seconds"]
+    )
+    assert r["judged"] == "polling"
+    caption = r["endOfSentenceToFinalCaption"]["p50Seconds"]
+    audio = r["endOfSentenceToFirstAudio"]["p50Seconds"]
+    assert r["ratio"] == pytest.approx(max(caption / 1.0, audio / 1.5), abs=1e-3)
+    assert r["pass"] == verdict(r)
+    assert r["talk"] == {"languages": 3, "listeners": 500, "concurrency": 100}
+    work = statistics.median(run["measuredMs"] - run["idealMs"] for run in r["inProcess"]["runs"])
+    assert r["inProcess"]["ms"] == pytest.approx(max(0.0, work), abs=0.01)
+    assert r["inProcess"]["from"] == "critical-path"
+    keys = {c["key"] for c in r["components"]}
+    assert {"esmPolling", "esmEnhancedFanOut", "eventBridge", "polly", "translate"} <= keys
+    for component in r["components"]:
+        assert component["figure"]
+        assert component["source"]
+        assert component["assumed"] or "https://" in component["source"], component["key"]

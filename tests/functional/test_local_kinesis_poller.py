@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,9 +34,11 @@ class Recorder:
     events: list[dict[str, Any]] = field(default_factory=list)
     done: list[int] = field(default_factory=list)
     rejected: dict[int, int] = field(default_factory=dict)
+    times: list[float] = field(default_factory=list)  # monotonic time of each invocation
     arn: str = "arn:aws:lambda:us-east-1:123456789012:function:tiny"
 
     def invoke(self, event: dict[str, Any]) -> Any:
+        self.times.append(time.monotonic())
         self.events.append(event)
         records = event["Records"]
         values = [json.loads(base64.b64decode(r["kinesis"]["data"]))["n"] for r in records]
@@ -87,7 +91,7 @@ def put(aws: dict[str, Any], values: range | list[int], key: str = "s") -> None:
 
 
 def failures(aws: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     while True:
         got = aws["sqs"].receive_message(QueueUrl=aws["queue"], MaxNumberOfMessages=10)
         messages = got.get("Messages", [])
@@ -211,3 +215,75 @@ def test_order_is_kept_per_shard(aws: dict[str, Any]) -> None:
         first_seen = list(dict.fromkeys(values))
         assert first_seen == sorted(first_seen)
     assert sorted(set(function.done)) == list(range(30))
+
+
+def wait_until(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.01)
+
+
+def test_a_wake_up_reads_now_instead_of_at_the_next_interval(aws: dict[str, Any]) -> None:
+    function = Recorder()
+    poller = make_poller(aws, function)
+    poller.poll_interval = 60.0  # only a wake-up can make it read within the test
+    put(aws, [0])
+    poller.start()
+    try:
+        wait_until(lambda: function.done == [0], 20, "the first record")
+        time.sleep(0.5)  # the shard is idle now, waiting out its 60 s interval
+        put(aws, [1])
+        time.sleep(1.0)
+        assert function.done == [0], "read without a wake-up: the interval is not in force"
+        poller.wake()
+        wait_until(lambda: function.done == [0, 1], 20, "the record after a wake-up")
+        for n in range(2, 6):
+            put(aws, [n])
+            poller.wake()
+        wait_until(lambda: function.done == list(range(6)), 20, "records after wake-ups")
+    finally:
+        poller.stop()
+
+
+def test_wake_ups_keep_order_checkpoints_and_the_retry_back_off(aws: dict[str, Any]) -> None:
+    function = Recorder(reject={3, 7}, reject_times=1)
+    poller = make_poller(aws, function)
+    poller.poll_interval = 60.0
+    poller.retry_backoff = 0.5
+    storm = threading.Event()
+
+    def wake_storm() -> None:  # a wake-up every millisecond, as a busy producer would cause
+        while not storm.is_set():
+            poller.wake()
+            time.sleep(0.001)
+
+    waker = threading.Thread(target=wake_storm, daemon=True)
+    poller.start()
+    waker.start()
+    try:
+        put(aws, range(10))
+        wait_until(lambda: set(function.done) == set(range(10)), 30, "every record")
+    finally:
+        storm.set()
+        waker.join()
+        poller.stop()
+    # Order and checkpoints: every batch is a run of consecutive records in put order,
+    # starting at the checkpoint (after the last batch, or at its lowest failed record).
+    expected_start, rejected_so_far = 0, dict.fromkeys(function.reject, 0)
+    for batch in function.batches:
+        assert batch == list(range(batch[0], batch[0] + len(batch)))
+        assert batch[0] == expected_start
+        failed = [n for n in batch if n in function.reject and rejected_so_far[n] < 1]
+        for n in failed:
+            rejected_so_far[n] += 1
+        expected_start = min(failed) if failed else batch[-1] + 1
+    assert expected_start == 10
+    assert function.rejected == {3: 1, 7: 1}
+    # Back-off: a batch after a failed one waits retry_backoff × attempts, wake-ups or not.
+    failed_at = [i for i, batch in enumerate(function.batches) if any(n in (3, 7) for n in batch)]
+    for i in failed_at:
+        if i + 1 < len(function.times) and function.batches[i + 1][0] in (3, 7):
+            assert function.times[i + 1] - function.times[i] >= 0.5 * 0.95
+    assert failures(aws) == []

@@ -19,7 +19,15 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from polycast_kit.bench import batch, cache, critical_path, fan_out, local_engines, requests
+from polycast_kit.bench import (
+    batch,
+    cache,
+    critical_path,
+    fan_out,
+    latency_budget,
+    local_engines,
+    requests,
+)
 from polycast_kit.bench.sizes import Progress, Size
 
 Scenario = Callable[[Size, Progress], dict[str, Any]]
@@ -31,6 +39,7 @@ SCENARIOS: dict[str, Scenario] = {
     requests.NAME: requests.run,
     local_engines.NAME: local_engines.run,
     cache.NAME: cache.run,
+    latency_budget.NAME: latency_budget.run,
 }
 
 
@@ -142,6 +151,12 @@ def headline(name: str, result: Mapping[str, Any]) -> str:
             f"{wo['translateCalls']}+{wo['synthesizeCalls']} calls →"
             f" {w['translateCalls']}+{w['synthesizeCalls']};"
             f" 2nd container {r['secondContainer']['translateCalls']}"
+        )
+    if name == latency_budget.NAME:
+        fast = r["byConsumer"]["enhancedFanOut"]["endOfSentenceToFirstAudio"]
+        return (
+            f"end of sentence → caption+audio p50 {r['endOfSentenceToFirstAudio']['p50Seconds']} s"
+            f" (polling), {fast['p50Seconds']} s (enhanced fan-out)"
         )
     return ""
 

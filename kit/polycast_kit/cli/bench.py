@@ -20,6 +20,7 @@ SCENARIO_NAMES = (
     "requests-per-segment",
     "local-engines",
     "cache",
+    "latency-budget",
 )
 
 

@@ -1,10 +1,17 @@
-"""Embedded AWS: a moto server on a loopback port, in a thread of this process."""
+"""Embedded AWS: a moto server on a loopback port, in a thread of this process.
+
+``EmbeddedAws.observe`` lets the runtime hear that moto accepted a request
+(``PutRecord(s)``, ``PutEvents``): what a poller would otherwise find out on its
+next poll, it learns the moment the data is in moto. Only the waiting changes;
+the data still goes through moto's own APIs.
+"""
 
 from __future__ import annotations
 
 import logging
 import socket
 import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from moto.server import (  # type: ignore[attr-defined]
@@ -15,6 +22,9 @@ from moto.server import (  # type: ignore[attr-defined]
 from werkzeug.serving import BaseWSGIServer, make_server
 
 log = logging.getLogger("polycast.local.aws")
+
+KINESIS_PUTS = ("Kinesis_20131202.PutRecord", "Kinesis_20131202.PutRecords")
+EVENTS_PUT = ("AWSEvents.PutEvents",)
 
 
 class _QuietRequestHandler(MotoRequestHandler):
@@ -43,6 +53,64 @@ class _SerializedEvents:
         return self.app(environ, start_response)
 
 
+def operation_of(environ: dict[str, Any]) -> str | None:
+    """``Prefix.Operation`` of an AWS JSON (``X-Amz-Target``) or RPC v2 CBOR request."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return str(target)
+    parts = str(environ.get("PATH_INFO", "")).strip("/").split("/")
+    if len(parts) == 4 and parts[0] == "service" and parts[2] == "operation":
+        return f"{parts[1]}.{parts[3]}"
+    return None
+
+
+class RequestObserver:
+    """Calls the subscribers of an operation once moto has answered it with a 2xx.
+
+    moto handles a request completely before its WSGI app returns, so a
+    subscriber called then finds the effect of the request in moto's state.
+    Subscribers must be quick (set an event); they run on moto's request thread.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._subscribers: dict[str, list[Callable[[], None]]] = {}
+        self._lock = threading.Lock()
+
+    def subscribe(self, operations: Iterable[str], callback: Callable[[], None]) -> None:
+        with self._lock:
+            for operation in operations:
+                # Copy on write: requests read the lists without the lock.
+                self._subscribers[operation] = [*self._subscribers.get(operation, []), callback]
+
+    def unsubscribe(self, callback: Callable[[], None]) -> None:
+        with self._lock:
+            self._subscribers = {
+                op: [cb for cb in cbs if cb is not callback]
+                for op, cbs in self._subscribers.items()
+            }
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        operation = operation_of(environ)
+        callbacks = self._subscribers.get(operation or "")
+        if not callbacks:
+            return self.app(environ, start_response)
+        statuses: list[str] = []
+
+        def capture(status: str, headers: Any, exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, capture)
+        if statuses and statuses[-1].startswith("2"):
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("a subscriber of %s failed", operation)
+        return body
+
+
 class EmbeddedAws:
     """moto's server bound to ``host:port``; port 0 picks a free one.
 
@@ -55,6 +123,16 @@ class EmbeddedAws:
         self.port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self.requests: RequestObserver | None = None
+
+    def observe(self, operations: Iterable[str], callback: Callable[[], None]) -> None:
+        """Call ``callback`` after moto accepts one of ``operations`` (after ``start``).
+
+        Operations are named as in ``X-Amz-Target``: ``Kinesis_20131202.PutRecords``.
+        """
+        if self.requests is None:
+            raise RuntimeError("the embedded AWS is not started")
+        self.requests.subscribe(operations, callback)
 
     @property
     def endpoint_url(self) -> str:
@@ -77,7 +155,10 @@ class EmbeddedAws:
             if EmbeddedAws._live == 0:
                 # The first server in the process starts from empty backends.
                 moto_api_backend.reset()
-        app = _SerializedEvents(DomainDispatcherApplication(create_backend_app))
+        self.requests = RequestObserver(
+            _SerializedEvents(DomainDispatcherApplication(create_backend_app))
+        )
+        app = self.requests
         # Bind here: werkzeug's own bind prints and calls sys.exit() on a busy port.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:

@@ -12,6 +12,12 @@ sends, and act on the answer the way Lambda does:
   Lambda's on-failure destination record (with the reason) to the on-failure
   queue and move past them;
 - records older than ``max_record_age_seconds`` go there too, unprocessed.
+
+Polling is push-assisted: ``wake()`` (the runtime calls it when the embedded
+moto server accepts a ``PutRecord(s)``) makes every idle shard read now instead
+of at its next ``poll_interval``. A wake-up only starts the same read earlier;
+batches, order, checkpoints and retry back-off are untouched (a failing shard
+still waits out its back-off).
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ class ShardCursor:
     attempts: int = 0
     head: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -140,14 +147,22 @@ class KinesisPoller:
             thread.start()
             self._threads.append(thread)
 
+    def wake(self) -> None:
+        """Records may have arrived: idle shards read now, not at their next interval."""
+        for cursor in list(self.cursors.values()):
+            cursor.wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self.wake()
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
 
     def _run(self, cursor: ShardCursor) -> None:
         while not self._stop.is_set():
+            # Cleared before the read: a wake-up during it makes the next read immediate.
+            cursor.wake.clear()
             try:
                 outcome = self.poll_once(cursor.shard_id)
             except Exception:
@@ -156,7 +171,7 @@ class KinesisPoller:
                 self._stop.wait(1.0)
                 continue
             if outcome is None:
-                self._stop.wait(self.poll_interval)
+                cursor.wake.wait(self.poll_interval)
             elif outcome.failed:
                 self._stop.wait(self.retry_backoff * min(cursor.attempts, 5))
 

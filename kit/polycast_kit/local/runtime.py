@@ -25,7 +25,7 @@ from polycast import wiring
 from polycast.config import Settings
 from polycast.wiring import Env
 from polycast_kit import engines
-from polycast_kit.local.aws import EmbeddedAws
+from polycast_kit.local.aws import KINESIS_PUTS, EmbeddedAws
 from polycast_kit.local.event_queues import EventLog, QueueDrain
 from polycast_kit.local.functions import (
     FunctionRunner,
@@ -265,7 +265,10 @@ class LocalRuntime:
             on_failure_queue_url=self.resources.queue_urls[source.on_failure.logical_id],
             region=settings.region,
             starting_position="TRIM_HORIZON",
+            # Woken when moto accepts a PutRecord(s); the interval is only the fallback.
+            poll_interval=1.0,
         )
+        self.aws.observe(KINESIS_PUTS, self.poller.wake)
         for rule in wiring.RULES:
             assert rule.local_queue is not None
             url = self.resources.queue_urls[rule.local_queue.logical_id]

@@ -314,7 +314,9 @@ class KinesisSource:
 
     function: Function = TRANSCRIPT_PROCESSOR
     batch_size: int = 100
-    max_batching_window_seconds: int = 1
+    # No batching window: a sentence goes to the processor as soon as it is read
+    # (docs/performance.md, latency-budget).
+    max_batching_window_seconds: int = 0
     parallelization_factor: int = 1
     bisect_batch_on_error: bool = True
     retry_attempts: int = 3
