@@ -48,8 +48,8 @@ from polycast.domain.cache_keys import audio_key
 from polycast.domain.glossary import Glossary
 from polycast.domain.models import AudioRef, EmotionDynamics, Segment, Session, Transcript
 from polycast.domain.ssml import build_ssml
-from polycast.domain.translation_settings import NO_SETTINGS, TranslationSettings
 from polycast.domain.text_split import POLLY_MAX_BILLED_CHARS, SentenceTooLong, split_text
+from polycast.domain.translation_settings import NO_SETTINGS, TranslationSettings
 from polycast.domain.voices import Voice, voice_for
 from polycast.errors import PolycastError, Throttled, TransientError
 from polycast.ports import AudioStore, EventPublisher, SessionStore, Synthesizer, Translator

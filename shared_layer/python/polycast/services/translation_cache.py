@@ -77,7 +77,9 @@ class TranslationCache:
         """Translations of ``text`` already known, for every target (memory, then one batch).
 
         ``variant(target)``: the session's settings that change that translation."""
-        keys = {target: translation_key(text, source, target, variant(target)) for target in targets}
+        keys = {
+            target: translation_key(text, source, target, variant(target)) for target in targets
+        }
         result = CacheLookup(found={})
         missing: dict[str, str] = {}
         now = self._clock()
