@@ -15,6 +15,9 @@ KeyType = Literal["S", "N"]
 
 SOURCE = "polycast"
 BUS_NAME = "polycast"
+# The bus's archive (infra: Broadcasting; locally created beside the bus): what
+# `polycast session export` and `session show` replay once the Segments buffer is gone.
+ARCHIVE_LOCAL_NAME = "polycast-archive"
 
 
 @dataclass(frozen=True)
