@@ -14,7 +14,11 @@ from polycast.domain.glossary import (
 from polycast.domain.translation_settings import TranslationSettings
 from polycast_kit.engines.glossary_terms import mask_profanity, protect_terms, restore_terms
 
-GOOD = "en,es,fr\nGolden Gate Labs,Golden Gate Labs,Golden Gate Labs\nmachine learning,aprendizaje automático,\n"
+GOOD = (
+    "en,es,fr\n"
+    "Golden Gate Labs,Golden Gate Labs,Golden Gate Labs\n"
+    "machine learning,aprendizaje automático,\n"
+)
 
 
 def test_a_good_file_parses_in_order() -> None:

@@ -62,7 +62,7 @@ def protect_terms(text: str, glossary: Glossary, target: str) -> tuple[str, dict
 
 def restore_terms(text: str, replacements: dict[str, str]) -> str:
     for token, term in replacements.items():
-        text = re.sub(rf"(?<!\d){token}(?!\d)", lambda _m, term=term: term, text)
+        text = re.sub(rf"(?<!\d){token}(?!\d)", term.replace("\\", "\\\\"), text)
     return text
 
 
