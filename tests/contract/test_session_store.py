@@ -147,3 +147,54 @@ def test_end_stale_ends_only_what_is_still_stale(stores: Stores) -> None:
     assert ended is not None
     assert ended.status == "ended"
     assert list(sessions.stale_sessions(**cutoffs)) == []
+
+
+GLOSSARY_CSV = "en,es,fr\nGolden Gate Labs,Golden Gate Labs,Golden Gate Labs\nBaker,Baker,\n"
+
+
+def test_tone_is_stored_with_the_session(stores: Stores) -> None:
+    sessions = stores.sessions
+    sessions.create(A, "en", languages=("es", "fr"))
+    sessions.set_tone(A, formality="formal", profanity=True)
+    session = sessions.get(A)
+    assert session is not None
+    assert (session.formality, session.profanity) == ("formal", True)
+    sessions.set_tone(A, formality=None, profanity=False)
+    session = sessions.get(A)
+    assert session is not None
+    assert (session.formality, session.profanity) == (None, False)
+    assert sessions.start(A, "en") is True  # starting keeps it
+    with pytest.raises(SessionNotFound):
+        sessions.set_tone("no-such-session-1", formality="formal", profanity=False)
+    sessions.end(A, reason="done")
+    with pytest.raises(SessionEnded):
+        sessions.set_tone(A, formality="formal", profanity=False)
+
+
+def test_glossary_is_stored_beside_the_session_and_referenced(stores: Stores) -> None:
+    from polycast.domain.glossary import parse_glossary
+
+    sessions = stores.sessions
+    glossary = parse_glossary(GLOSSARY_CSV, source="en")
+    assert sessions.get_glossary(A) is None
+    with pytest.raises(SessionNotFound):
+        sessions.put_glossary(A, glossary)
+    sessions.create(A, "en", languages=("es",))
+    ref = sessions.put_glossary(A, glossary)
+    assert (ref.name, ref.terms, ref.languages) == (f"polycast-{A}", 2, ("en", "es", "fr"))
+    session = sessions.get(A)
+    assert session is not None
+    assert session.glossary == ref
+    assert sessions.get_glossary(A) == glossary
+    assert sessions.get_glossary(B) is None
+    # The glossary's own item is not a session: the sweeper never sees it.
+    sessions.start(A, "en")
+    stale = list(sessions.stale_sessions(idle_before=int(time.time()) + 10, started_before=0))
+    assert [s.session_id for s in stale] == [A]
+    sessions.end(A, reason="done")
+    ended = sessions.get(A)
+    assert ended is not None
+    assert ended.end_reason == "done"
+    assert ended.ended_at >= ended.created_at
+    with pytest.raises(SessionEnded):
+        sessions.put_glossary(A, glossary)

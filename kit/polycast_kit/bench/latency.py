@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from polycast.domain.translation_settings import TranslationSettings
 from polycast_kit.testing.sender import RecordingSender
 from polycast_kit.testing.synthesizer import FakeSynthesizer
 from polycast_kit.testing.translator import FakeTranslator
@@ -54,12 +55,19 @@ class SlowTranslator(FakeTranslator):
         self.nominal_ms = nominal_ms
         self.drawn: dict[str, list[float]] = defaultdict(list)
 
-    def translate(self, text: str, *, source: str, target: str) -> str:
+    def translate(
+        self,
+        text: str,
+        *,
+        source: str,
+        target: str,
+        settings: TranslationSettings | None = None,
+    ) -> str:
         delay = self.latency.draw_ms(self.nominal_ms)
         with self._lock:
             self.drawn[target].append(delay)
         time.sleep(delay / 1000)
-        return super().translate(text, source=source, target=target)
+        return super().translate(text, source=source, target=target, settings=settings)
 
 
 class SlowSynthesizer(FakeSynthesizer):

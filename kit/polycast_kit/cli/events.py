@@ -15,7 +15,7 @@ import json
 import secrets
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -39,11 +39,13 @@ class EventTap:
         bus_name: str = wiring.BUS_NAME,
         detail_types: Iterable[str] = (),
         name: str | None = None,
+        extra_pattern: Mapping[str, Any] | None = None,
     ) -> None:
         self.events = events
         self.sqs = sqs
         self.bus_name = bus_name
         self.detail_types = tuple(detail_types)
+        self.extra_pattern = dict(extra_pattern or {})  # e.g. one session's detail
         self.name = name or f"{TAP_PREFIX}{secrets.token_hex(4)}"
         self.queue_url: str | None = None
         self._seen_at = 0.0
@@ -59,6 +61,7 @@ class EventTap:
         pattern: dict[str, Any] = {"source": [wiring.SOURCE]}
         if self.detail_types:
             pattern["detail-type"] = list(self.detail_types)
+        pattern.update(self.extra_pattern)
         rule_arn = self.events.put_rule(
             Name=self.name,
             EventBusName=self.bus_name,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
@@ -18,6 +19,8 @@ from polycast import wiring
 from polycast.adapters.aws.sessions import DynamoSessionStore
 from polycast.domain.languages import LANGUAGE_CODE
 from polycast.domain.session_ids import is_session_id, new_session_id
+from polycast.domain.translation_settings import FORMALITIES
+from polycast_kit.cli import session_export, session_glossary, session_show
 from polycast_kit.cli.endpoints import TargetError, add_target_arguments, resolve_target
 
 
@@ -41,8 +44,22 @@ def register(subparsers: Any) -> None:
     create.add_argument(
         "--sessions-table", help="Sessions table name (default: the target's; needed for --stack)"
     )
+    create.add_argument(
+        "--glossary", type=Path, metavar="FILE", help="glossary CSV (see `session glossary`)"
+    )
+    create.add_argument(
+        "--formality",
+        choices=FORMALITIES,
+        help="formal or informal translations (Amazon Translate; not the local engines)",
+    )
+    create.add_argument(
+        "--profanity", action="store_true", help="mask profane words in translations"
+    )
     add_target_arguments(create)
     create.set_defaults(run=run)
+    session_glossary.register(sub)
+    session_export.register(sub)
+    session_show.register(sub)
 
 
 def page_url(page: str, session_id: str, language: str | None = None) -> str:
@@ -84,6 +101,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     if not table:
         raise TargetError("pass --sessions-table NAME (the stack's Sessions table)")
     store = DynamoSessionStore(target.client("dynamodb"), table)
+    glossary = session_glossary.read_glossary(args.glossary, args.source) if args.glossary else None
     if not store.create(session_id, args.source, languages=languages):
         existing = store.get(session_id)
         status = existing.status if existing else "unknown"
@@ -93,6 +111,17 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             file=sys.stderr,
         )
         return 1
+    if args.formality or args.profanity:
+        store.set_tone(session_id, formality=args.formality, profanity=args.profanity)
+        if args.formality and target.local:
+            print(
+                f"polycast session: formality {args.formality} is stored, but the local "
+                "engines have no formal/informal variants: it applies on Amazon Translate",
+                file=sys.stderr,
+            )
+    if glossary is not None:
+        ref = session_glossary.attach(target, store, session_id, glossary)
+        print(session_glossary.describe(ref), file=sys.stderr if args.json else out)
     links = session_links(target.listener_page or "", session_id, args.source, languages)
     if args.json:
         print(json.dumps(links), file=out, flush=True)

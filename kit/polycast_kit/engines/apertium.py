@@ -20,6 +20,7 @@ import weakref
 from collections.abc import Callable
 from typing import IO
 
+from polycast.domain.translation_settings import TranslationSettings
 from polycast.errors import PolycastError, TransientError, UnsupportedLanguage
 from polycast_kit.engines.apertium_marks import has_marks, normalize_english, repair, tidy
 from polycast_kit.engines.apertium_modes import (
@@ -31,6 +32,7 @@ from polycast_kit.engines.apertium_modes import (
     iso639_1,
     pipeline_commands,
 )
+from polycast_kit.engines.glossary_terms import mask_profanity, with_glossary
 
 logger = logging.getLogger(__name__)
 
@@ -248,10 +250,27 @@ class ApertiumTranslator:
         self._pipelines_lock = threading.Lock()
         self._finalizer = weakref.finalize(self, _close_all, self._pipelines)
 
-    def translate(self, text: str, *, source: str, target: str) -> str:
+    def translate(
+        self,
+        text: str,
+        *,
+        source: str,
+        target: str,
+        settings: TranslationSettings | None = None,
+    ) -> str:
+        """``settings``: the glossary and profanity masking are applied around the
+        engine (:mod:`.glossary_terms`); Apertium has no formality variants, so a
+        formality setting changes nothing here (docs/organizers.md)."""
         src, tgt = iso639_1(source), iso639_1(target)
         if src == tgt or not text.strip():
             return text
+        glossary = settings.glossary if settings is not None else None
+        out = with_glossary(lambda t: self._translate(t, src, tgt), text, glossary, target)
+        if settings is not None and settings.profanity:
+            out = mask_profanity(out, tgt)
+        return out
+
+    def _translate(self, text: str, src: str, tgt: str) -> str:
         route = self.route(src, tgt)
         if src == "en":
             text = normalize_english(text)

@@ -123,7 +123,13 @@ def create_resources(
 
     kinesis.create_stream(StreamName=settings.transcript_stream, ShardCount=shard_count)
     s3.create_bucket(Bucket=settings.audio_bucket)
-    events.create_event_bus(Name=settings.event_bus_name)
+    bus_arn = events.create_event_bus(Name=settings.event_bus_name)["EventBusArn"]
+    events.create_archive(
+        ArchiveName=wiring.ARCHIVE_LOCAL_NAME,
+        EventSourceArn=bus_arn,
+        EventPattern=json.dumps({"source": [wiring.SOURCE]}),
+        Description="polycast events, for export and summaries (as the deployed archive)",
+    )
 
     queues = [wiring.ON_FAILURE_QUEUE] + [r.local_queue for r in wiring.RULES if r.local_queue]
     for queue in queues:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
+from polycast.domain.glossary import Glossary, GlossaryRef
 from polycast.domain.models import Session
 from polycast.errors import SessionEnded, SessionNotFound
 
@@ -21,6 +22,8 @@ class MemorySessionStore:
         self.sessions: dict[str, Session] = {}
         self.reads = 0
         self.touches = 0
+        self.glossaries: dict[str, Glossary] = {}
+        self.glossary_reads = 0
         self.clock = clock
         self._lock = threading.Lock()
 
@@ -78,8 +81,36 @@ class MemorySessionStore:
             session = self.sessions.get(session_id)
             if session is None or session.status == "ended":
                 return False
-            self.sessions[session_id] = replace(session, status="ended")
+            self.sessions[session_id] = replace(
+                session, status="ended", ended_at=int(self.clock()), end_reason=reason[:256]
+            )
             return True
+
+    def set_tone(self, session_id: str, *, formality: str | None, profanity: bool) -> None:
+        with self._lock:
+            session = self._open(session_id)
+            self.sessions[session_id] = replace(session, formality=formality, profanity=profanity)
+
+    def put_glossary(self, session_id: str, glossary: Glossary) -> GlossaryRef:
+        ref = glossary.ref(session_id)
+        with self._lock:
+            session = self._open(session_id)
+            self.glossaries[session_id] = glossary
+            self.sessions[session_id] = replace(session, glossary=ref)
+        return ref
+
+    def get_glossary(self, session_id: str) -> Glossary | None:
+        with self._lock:
+            self.glossary_reads += 1
+            return self.glossaries.get(session_id)
+
+    def _open(self, session_id: str) -> Session:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise SessionNotFound(f"no session {session_id}")
+        if session.status == "ended":
+            raise SessionEnded(f"session {session_id} has ended")
+        return session
 
     def next_sequence(self, session_id: str) -> int:
         with self._lock:

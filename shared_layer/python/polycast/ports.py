@@ -12,11 +12,22 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from polycast.domain.glossary import Glossary, GlossaryRef
 from polycast.domain.models import AudioRef, Connection, Segment, Session
+from polycast.domain.translation_settings import TranslationSettings
 
 
 class Translator(Protocol):
-    def translate(self, text: str, *, source: str, target: str) -> str: ...
+    def translate(
+        self,
+        text: str,
+        *,
+        source: str,
+        target: str,
+        settings: TranslationSettings | None = None,
+    ) -> str:
+        """``settings``: the session's glossary, formality and profanity masking."""
+        ...
 
 
 class Synthesizer(Protocol):
@@ -63,6 +74,17 @@ class SessionStore(Protocol):
         """Create the session if absent, or start a ``created`` one keeping its
         languages and settings; True when this call started it."""
         ...
+
+    def set_tone(self, session_id: str, *, formality: str | None, profanity: bool) -> None:
+        """Store the session's formality and profanity masking; SessionNotFound or
+        SessionEnded when it cannot take them."""
+        ...
+
+    def put_glossary(self, session_id: str, glossary: Glossary) -> GlossaryRef:
+        """Store the glossary beside the session and its reference on the session."""
+        ...
+
+    def get_glossary(self, session_id: str) -> Glossary | None: ...
 
     def end(self, session_id: str, *, reason: str) -> bool:
         """Mark ended; True when this call ended it (False if already ended or absent)."""

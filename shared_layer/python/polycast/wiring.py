@@ -25,6 +25,9 @@ LISTENER_ACTIONS = names.LISTENER_ACTIONS
 CONNECT_ROUTE, DISCONNECT_ROUTE = names.CONNECT_ROUTE, names.DISCONNECT_ROUTE
 DEFAULT_ROUTE = names.DEFAULT_ROUTE
 METRICS_NAMESPACE = names.METRICS_NAMESPACE
+# The bus's archive (infra: Broadcasting; locally created beside the bus): what
+# `polycast session export` and `session show` replay once the Segments buffer is gone.
+ARCHIVE_LOCAL_NAME = "polycast-archive"
 
 
 @dataclass(frozen=True)

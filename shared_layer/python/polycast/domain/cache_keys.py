@@ -24,8 +24,10 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def translation_key(text: str, source: str, target: str) -> str:
-    return f"tr:{KEY_VERSION}:{source}:{target}:" + _digest(normalize_text(text), source, target)
+def translation_key(text: str, source: str, target: str, variant: str = "") -> str:
+    """``variant``: what else changes the translation (a glossary, formality, masking)."""
+    parts = (normalize_text(text), source, target, *((variant,) if variant else ()))
+    return f"tr:{KEY_VERSION}:{source}:{target}:" + _digest(*parts)
 
 
 def audio_key(ssml: str, voice: str, engine: str, fmt: str = "mp3") -> str:

@@ -59,6 +59,12 @@ def segment_ready(segment: Segment) -> dict[str, Any]:
     }
     if segment.hints_replaced:
         detail["hintsReplaced"] = list(segment.hints_replaced)
+    if segment.spoken_at:
+        detail["spokenAt"] = segment.spoken_at
+    if segment.start_ms is not None:
+        detail["startMs"] = segment.start_ms
+    if segment.end_ms is not None:
+        detail["endMs"] = segment.end_ms
     return detail
 
 
@@ -77,6 +83,10 @@ def segment_from_detail(detail: Mapping[str, Any]) -> Segment:
         source_text=detail["sourceText"],
         audio=audio_from_json(detail.get("audio")),
         timings={k: float(v) for k, v in (detail.get("timings") or {}).items()},
+        hints_replaced=tuple(detail.get("hintsReplaced") or ()),
+        spoken_at=detail.get("spokenAt"),
+        start_ms=detail.get("startMs"),
+        end_ms=detail.get("endMs"),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from polycast.domain.glossary import GlossaryRef
+
 Emotion = Literal["neutral", "happy", "sad", "angry", "excited", "calm", "fearful", "surprised"]
 EMOTIONS: tuple[str, ...] = (
     "neutral",
@@ -51,6 +53,9 @@ class Transcript:
     timestamp: str | None = None
     # Emotion hints replaced by their defaults (advisory: the sentence is delivered).
     hints_replaced: tuple[str, ...] = ()
+    # Where the sentence sits in the talk, when the speaker side measured it.
+    start_ms: int | None = None
+    end_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,12 @@ class Session:
     last_activity_at: int = 0
     # Languages the organizer announced at create time (listeners may pick others).
     languages: tuple[str, ...] = ()
+    # How translations are made (docs/organizers.md): set at create time.
+    formality: str | None = None
+    profanity: bool = False
+    glossary: GlossaryRef | None = None
+    ended_at: int = 0
+    end_reason: str | None = None
 
     @property
     def active_languages(self) -> list[str]:
@@ -134,6 +145,9 @@ class Segment:
     audio: AudioRef | None
     timings: dict[str, float] = field(default_factory=dict)
     hints_replaced: tuple[str, ...] = ()  # emotion hints that fell back to defaults
+    spoken_at: str | None = None  # the transcript's timestamp (RFC 3339)
+    start_ms: int | None = None
+    end_ms: int | None = None
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,8 @@ def _transcript(data: Mapping[str, Any]) -> Transcript:
         sequence=data.get("sequence"),
         timestamp=data.get("timestamp"),
         hints_replaced=replaced,
+        start_ms=data.get("startMs"),
+        end_ms=data.get("endMs"),
     )
 
 

@@ -46,9 +46,11 @@ from typing import Any
 
 from polycast.domain import events
 from polycast.domain.cache_keys import audio_key
+from polycast.domain.glossary import Glossary
 from polycast.domain.models import AudioRef, EmotionDynamics, Segment, Session, Transcript
 from polycast.domain.ssml import build_ssml
 from polycast.domain.text_split import POLLY_MAX_BILLED_CHARS, SentenceTooLong, split_text
+from polycast.domain.translation_settings import NO_SETTINGS, TranslationSettings
 from polycast.domain.voices import Voice, voice_for
 from polycast.errors import PolycastError, Throttled, TransientError
 from polycast.ports import AudioStore, EventPublisher, SessionStore, Synthesizer, Translator
@@ -194,6 +196,7 @@ class Orchestrator:
         self.reference_audio_audience = reference_audio_audience
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="language")
+        self._glossaries: dict[str, Glossary] = {}  # by digest: a container reads each once
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -217,8 +220,11 @@ class Orchestrator:
         outcome.listener_count = session.listener_count
         targets = session.active_languages
         source = transcript.source_language
+        settings = self._settings(session)
 
-        lookup = self.cache.lookup(transcript.text, source, [t for t in targets if t != source])
+        lookup = self.cache.lookup(
+            transcript.text, source, [t for t in targets if t != source], settings.variant
+        )
         outcome.cache_hits, outcome.cache_misses = lookup.hits, lookup.misses
         known = dict(lookup.found)
         for target in targets:
@@ -236,6 +242,7 @@ class Orchestrator:
                 known=known.get(target),
                 audience=session.language_counts.get(target, 0),
                 started=started,
+                settings=settings,
             )
             for target in targets
         ]
@@ -246,7 +253,7 @@ class Orchestrator:
             for r in results
             if r.text is not None and r.language not in known and r.language != source
         }
-        self.cache.store_translations(transcript.text, source, fresh)
+        self.cache.store_translations(transcript.text, source, fresh, settings.variant)
         for r in results:
             if r.publish_error is not None:  # the bus itself broke: retry the transcript
                 raise r.publish_error
@@ -285,9 +292,10 @@ class Orchestrator:
         known: str | None,
         audience: int,
         started: float,
+        settings: TranslationSettings = NO_SETTINGS,
     ) -> _LanguageResult:
         """One language's pipeline, then its ``SegmentReady`` at once."""
-        result = self._language(transcript, target, known, audience)
+        result = self._language(transcript, target, known, audience, settings)
         if result.error is None:
             total_ms = (self._clock() - started) * 1000
             segment = self._segment(transcript, sequence, result, total_ms)
@@ -301,14 +309,19 @@ class Orchestrator:
         return result
 
     def _language(
-        self, transcript: Transcript, target: str, known: str | None, audience: int
+        self,
+        transcript: Transcript,
+        target: str,
+        known: str | None,
+        audience: int,
+        settings: TranslationSettings = NO_SETTINGS,
     ) -> _LanguageResult:
         """Translate (unless known) then synthesize one language; never raises."""
         result = _LanguageResult(language=target, text=known)
         if result.text is None:
             t0 = self._clock()
             try:
-                result.text = self._translate(transcript, target)
+                result.text = self._translate(transcript, target, settings)
             except Exception as exc:
                 log.warning(
                     "translation failed",
@@ -329,12 +342,39 @@ class Orchestrator:
         result.synthesize_ms = (self._clock() - t1) * 1000
         return result
 
-    def _translate(self, transcript: Transcript, target: str) -> str:
+    def _settings(self, session: Session) -> TranslationSettings:
+        """The session's translation settings; its glossary read once per version."""
+        glossary = None
+        ref = session.glossary
+        if ref is not None:
+            glossary = self._glossaries.get(ref.digest)
+            if glossary is None:
+                glossary = self.sessions.get_glossary(session.session_id)
+                if glossary is not None:
+                    if len(self._glossaries) >= 64:
+                        self._glossaries.pop(next(iter(self._glossaries)))
+                    self._glossaries[ref.digest] = glossary
+        if glossary is None and not session.formality and not session.profanity:
+            return NO_SETTINGS
+        return TranslationSettings(
+            glossary=glossary,
+            terminology=ref.name if ref is not None and glossary is not None else None,
+            formality=session.formality,
+            profanity=session.profanity,
+        )
+
+    def _translate(
+        self, transcript: Transcript, target: str, settings: TranslationSettings = NO_SETTINGS
+    ) -> str:
         """One translation within the governor's rate (retried by the SDK, not here)."""
         if not self.limits.acquire("translate"):
             raise Throttled("Translate: over the governed rate")
+        if settings is NO_SETTINGS:  # the port's plain call, as before settings
+            return self.translator.translate(
+                transcript.text, source=transcript.source_language, target=target
+            )
         return self.translator.translate(
-            transcript.text, source=transcript.source_language, target=target
+            transcript.text, source=transcript.source_language, target=target, settings=settings
         )
 
     def _audio(
@@ -450,6 +490,9 @@ class Orchestrator:
             source_text=transcript.text,
             audio=result.audio,
             hints_replaced=transcript.hints_replaced,
+            spoken_at=transcript.timestamp,
+            start_ms=transcript.start_ms,
+            end_ms=transcript.end_ms,
             timings={
                 "translateMs": round(result.translate_ms, 3),
                 "synthesizeMs": round(result.synthesize_ms, 3),

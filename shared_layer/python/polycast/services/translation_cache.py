@@ -67,9 +67,19 @@ class TranslationCache:
         with self._lock:
             return len(self._entries)
 
-    def lookup(self, text: str, source: str, targets: Iterable[str]) -> CacheLookup:
-        """Translations of ``text`` already known, for every target (memory, then one batch)."""
-        keys = {target: translation_key(text, source, target) for target in targets}
+    def lookup(
+        self,
+        text: str,
+        source: str,
+        targets: Iterable[str],
+        variant: Callable[[str], str] = lambda target: "",
+    ) -> CacheLookup:
+        """Translations of ``text`` already known, for every target (memory, then one batch).
+
+        ``variant(target)``: the session's settings that change that translation."""
+        keys = {
+            target: translation_key(text, source, target, variant(target)) for target in targets
+        }
         result = CacheLookup(found={})
         missing: dict[str, str] = {}
         now = self._clock()
@@ -95,12 +105,19 @@ class TranslationCache:
             self.misses += result.misses
         return result
 
-    def store_translations(self, text: str, source: str, translations: Mapping[str, str]) -> None:
+    def store_translations(
+        self,
+        text: str,
+        source: str,
+        translations: Mapping[str, str],
+        variant: Callable[[str], str] = lambda target: "",
+    ) -> None:
         """Remember new translations in both tiers (one batch write)."""
         if not translations:
             return
         items = {
-            translation_key(text, source, target): value for target, value in translations.items()
+            translation_key(text, source, target, variant(target)): value
+            for target, value in translations.items()
         }
         self._remember(items)
         try:

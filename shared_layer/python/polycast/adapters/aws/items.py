@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from polycast.domain.glossary import GlossaryRef
 from polycast.domain.models import Connection, Session
 from polycast.errors import PolycastError, SessionEnded, SessionNotFound, TransientError
 
@@ -112,4 +113,39 @@ def session_from_item(item: dict[str, Any]) -> Session:
         created_at=created_at,
         last_activity_at=int(item.get("lastActivityAt", {}).get("N", "0")) or created_at,
         languages=tuple(v.get("S", "") for v in item.get("languages", {}).get("L", [])),
+        formality=item.get("formality", {}).get("S"),
+        profanity=bool(item.get("profanity", {}).get("BOOL", False)),
+        glossary=glossary_ref_from_item(item.get("glossary", {}).get("M")),
+        ended_at=int(item.get("endedAt", {}).get("N", "0")),
+        end_reason=item.get("endReason", {}).get("S"),
     )
+
+
+def glossary_ref_to_item(ref: GlossaryRef) -> dict[str, Any]:
+    return {
+        "M": {
+            "name": {"S": ref.name},
+            "digest": {"S": ref.digest},
+            "terms": {"N": str(ref.terms)},
+            "languages": {"L": [{"S": code} for code in ref.languages]},
+        }
+    }
+
+
+def glossary_ref_from_item(value: dict[str, Any] | None) -> GlossaryRef | None:
+    if not value:
+        return None
+    return GlossaryRef(
+        name=value["name"]["S"],
+        digest=value["digest"]["S"],
+        terms=int(value.get("terms", {}).get("N", "0")),
+        languages=tuple(v["S"] for v in value.get("languages", {}).get("L", [])),
+    )
+
+
+def glossary_key(session_id: str) -> dict[str, Any]:
+    """The glossary's own item in the Sessions table, beside its session's.
+
+    ``#`` is outside the session-id pattern, so no session can have this key; the
+    item has no ``status``, so the sweeper's scan never returns it."""
+    return {"sessionId": {"S": f"{session_id}#glossary"}}

@@ -7,7 +7,10 @@ Item: ``sessionId`` (pk), ``status`` (created | active | ended; ``created`` by
 ``paused`` (speaker pause), ``createdAt`` and ``lastActivityAt`` (epoch seconds: the
 sweeper ends sessions past the idle time or the maximum duration), ``expiresAt``
 (TTL, epoch seconds, pushed back on activity), ``joinCodeHash`` (optional),
-``endedAt`` / ``endReason`` once ended.
+``endedAt`` / ``endReason`` once ended, ``formality`` and ``profanity`` (the
+session's tone), ``glossary`` (a reference: name, digest, term count, languages; the
+CSV itself is the item ``<sessionId>#glossary`` beside it, so the processor's read
+of this item stays small).
 
 Finding stale sessions is a filtered Scan of this table (only active sessions past
 a cutoff come back, projected to a few attributes). Sessions are few (one item per
@@ -31,10 +34,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from polycast.adapters.aws.items import (
     conditional_failed,
     dynamodb_error,
+    glossary_key,
+    glossary_ref_to_item,
     refusal,
     session_from_item,
     session_key,
 )
+from polycast.domain.glossary import Glossary, GlossaryRef, parse_glossary
 from polycast.domain.models import Session
 from polycast.errors import SessionEnded, SessionNotFound, TransientError
 
@@ -161,6 +167,67 @@ class DynamoSessionStore:
                 return False
             raise
         return True
+
+    def set_tone(self, session_id: str, *, formality: str | None, profanity: bool) -> None:
+        values: dict[str, Any] = {":profanity": {"BOOL": profanity}, ":ended": {"S": "ended"}}
+        update = "SET profanity = :profanity"
+        if formality:
+            update += ", formality = :formality"
+            values[":formality"] = {"S": formality}
+        else:
+            update += " REMOVE formality"
+        self._update_open(session_id, "set session tone", update, values)
+
+    def put_glossary(self, session_id: str, glossary: Glossary) -> GlossaryRef:
+        ref = glossary.ref(session_id)
+        session = self.get(session_id)
+        if session is None or session.status == "ended":
+            raise refusal(session_id, session) or SessionNotFound(f"no session {session_id}")
+        self._call(
+            "put glossary",
+            self._ddb.put_item,
+            Item={
+                **glossary_key(session_id),
+                "csv": {"S": glossary.to_csv()},
+                "digest": {"S": ref.digest},
+                "expiresAt": {"N": str(int(time.time()) + self._ttl)},
+            },
+        )
+        self._update_open(
+            session_id,
+            "set session glossary",
+            "SET glossary = :glossary",
+            {":glossary": glossary_ref_to_item(ref), ":ended": {"S": "ended"}},
+        )
+        return ref
+
+    def get_glossary(self, session_id: str) -> Glossary | None:
+        out = self._call(
+            "get glossary", self._ddb.get_item, Key=glossary_key(session_id), ConsistentRead=True
+        )
+        item = out.get("Item")
+        return parse_glossary(item["csv"]["S"]) if item else None
+
+    def _update_open(
+        self, session_id: str, action: str, update: str, values: dict[str, Any]
+    ) -> None:
+        """An update of a session that exists and has not ended."""
+        try:
+            self._call(
+                action,
+                self._ddb.update_item,
+                Key=session_key(session_id),
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(sessionId) AND #status <> :ended",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if not conditional_failed(exc):
+                raise
+            raise refusal(session_id, self.get(session_id)) or SessionEnded(
+                f"session {session_id} has ended"
+            ) from exc
 
     def end(self, session_id: str, *, reason: str) -> bool:
         return self._end(session_id, reason, "#status <> :ended", {}, "end session")
