@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 DEB_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-fr-es \
 	apertium-es-pt apertium-es-it apertium-es-ro espeak-ng chromium \
-	festival festvox-kallpc16k
+	festival festvox-kallpc16k zbar-tools poppler-utils
 # Node.js (for the CDK CLI and the page's JS tests) counts as present when its commands
 # are: some machines carry a nodejs build that bundles npm and conflicts with Debian's.
 NODE_PACKAGES := nodejs npm

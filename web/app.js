@@ -12,6 +12,7 @@
 
 import { CaptionsView } from "./captions.js";
 import { ListenView, SoundControls } from "./controls.js";
+import { rememberJoinCode, rememberedJoinCode, sessionLanguages } from "./join-session.js";
 import { JoinView } from "./join-view.js";
 import { ListeningSession } from "./listening.js";
 import { Playback } from "./playback.js";
@@ -131,6 +132,7 @@ function backToJoin() {
 
 function startListening(request) {
   preferences.set("language", request.language);
+  rememberJoinCode(request.sessionId, request.joinCode); // asked once per tab
   setAddress({ sessionId: request.sessionId, targetLanguage: request.language, joinCode: null });
   captions.clear();
   showView("listen");
@@ -188,10 +190,27 @@ async function loadConfig() {
   return loaded;
 }
 
+function restoreTextSize() {
+  const select = $("text-size");
+  select.value = preferences.textSize();
+  document.body.dataset.textSize = select.value;
+  select.addEventListener("change", () => {
+    preferences.set("textSize", select.value);
+    document.body.dataset.textSize = select.value;
+  });
+}
+
 async function main() {
   const params = new URLSearchParams(location.search);
-  join.prefill({ sessionId: params.get("sessionId"), joinCode: params.get("joinCode") });
+  if (params.get("view") === "display") {
+    location.replace(`display.html${location.search}`); // a static site has no routing
+    return;
+  }
+  const sessionId = params.get("sessionId");
+  const joinCode = params.get("joinCode") || rememberedJoinCode(sessionId);
+  join.prefill({ sessionId, joinCode });
   sound.restore();
+  restoreTextSize();
   join.setBusy(true); // until the settings are in
   try {
     config = await loadConfig();
@@ -200,7 +219,9 @@ async function main() {
     status.set("error");
     return;
   }
-  const languages = offeredLanguages(config);
+  // Opened with a session id: offer that session's languages.
+  const ofSession = sessionId ? await sessionLanguages(config, sessionId, joinCode) : null;
+  const languages = ofSession?.ok === true ? ofSession.languages : offeredLanguages(config);
   const chosen = pickLanguage(languages, [
     params.get("targetLanguage"),
     preferences.get("language"),

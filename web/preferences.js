@@ -1,4 +1,5 @@
-// What the page remembers between visits (language, volume, mute, original sentences),
+// What the page remembers between visits (language, volume, mute, original sentences,
+// text size),
 // and which language to offer first. Pure apart from the storage it is given.
 
 const PREFIX = "polycast.";
@@ -48,7 +49,15 @@ export class Preferences {
   showSources() {
     return this.get("showSources") === "true";
   }
+
+  /** The captions' text size: "normal", "large" or "x-large". */
+  textSize() {
+    const value = this.get("textSize");
+    return TEXT_SIZES.includes(value) ? value : "normal";
+  }
 }
+
+export const TEXT_SIZES = Object.freeze(["normal", "large", "x-large"]);
 
 /**
  * The first of `candidates` (the link's language, the last choice, the browser's

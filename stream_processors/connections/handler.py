@@ -12,7 +12,8 @@ PostToConnection (no route responses): an ``ack`` or ``pong``, and every error a
 
 The session check runs exactly the ``$connect`` validation with no side effects
 (``ConnectionService.admit``) and answers ``200 {"ok": true, "sessionId",
-"targetLanguage"}`` or the refusal's status and ``{"code", "message"}``, with
+"targetLanguage", "sourceLanguage", "languages", …}`` (schemas/http/sessionCheck.json)
+or the refusal's status and ``{"code", "message"}``, with
 ``Cache-Control: no-store``; the join code is never logged.
 """
 
@@ -93,7 +94,18 @@ def _session_check(event: APIGatewayProxyEventV2) -> dict[str, Any]:
             **_response(exc.status, {"code": exc.code, "message": exc.message}),
             "headers": headers,
         }
-    body = {"ok": True, "sessionId": session.session_id, "targetLanguage": params["targetLanguage"]}
+    # What the join page lists (schemas/http/sessionCheck.json). Only answered once the
+    # join code, when the session has one, was given: the languages are not a secret,
+    # but a refused check tells nothing beyond its code.
+    body = {
+        "ok": True,
+        "sessionId": session.session_id,
+        "targetLanguage": params["targetLanguage"],
+        "sourceLanguage": session.source_language,
+        "languages": list(session.languages),
+        "status": session.status,
+        "joinCodeRequired": bool(session.join_code_hash),
+    }
     return {**_response(200, body), "headers": headers}
 
 

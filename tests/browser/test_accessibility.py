@@ -287,6 +287,7 @@ def test_every_control_is_reached_by_tab_with_a_visible_focus(
         "pause",
         "mute",
         "volume",
+        "text-size",
         "show-sources",
         "captions-scroll",
         "source-toggle",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -35,15 +36,45 @@ def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+LAN_WARNING = """\
+WARNING: --lan serves the join, listener and display pages and the listeners'
+WebSocket on {host}, to anyone on this network. The AWS endpoint, the @connections
+management API and the speaker page stay on 127.0.0.1. Sessions created now get a join
+code by default (`polycast session create --no-join-code` to opt out); plain HTTP, so
+use a network you trust (the venue's own Wi-Fi)."""
+
+
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "local",
         help="run the whole pipeline on this machine (Ctrl-C stops it)",
         description="Embedded AWS (moto), the functions in-process, a WebSocket gateway "
-        "and the listener page, all on 127.0.0.1.",
+        "and the listener page, all on 127.0.0.1 (with --lan, the listeners' side on the "
+        "LAN address too).",
     )
     add_runtime_arguments(parser)
+    parser.add_argument(
+        "--lan",
+        action="store_true",
+        help="also serve the pages and the listeners' WebSocket on this machine's LAN "
+        "address, for phones in the room (opt-in; join codes by default)",
+    )
+    parser.add_argument(
+        "--host",
+        help="the public address for --lan (default: the address of the default route)",
+    )
     parser.set_defaults(run=run)
+
+
+def lan_address() -> str:
+    """This machine's address on its default route. A UDP socket's connect() picks the
+    source address and sends nothing (no packet leaves the machine)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere real
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
 
 
 def terminate_on_sigterm() -> None:
@@ -69,13 +100,29 @@ def configure_logging(level: str) -> None:
 def build_runtime(args: argparse.Namespace) -> Any:
     from polycast_kit.local.runtime import LocalRuntime
 
+    public_host = public_host_of(args)
     return LocalRuntime(
         aws_port=args.aws_port,
         ws_port=args.ws_port,
         state_dir=args.state_dir,
         idle_timeout_seconds=args.idle_timeout,
         log_level=args.log_level,
+        public_host=public_host,
     )
+
+
+def public_host_of(args: argparse.Namespace) -> str | None:
+    from polycast_kit.local.gateway.server import is_wildcard
+
+    if not getattr(args, "lan", False):
+        return None
+    host = str(args.host) if args.host else lan_address()
+    if is_wildcard(host):
+        raise ValueError(
+            f"--host {host} would listen on every interface, loopback included: "
+            "name the LAN address (e.g. --host 192.168.1.20)"
+        )
+    return host
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
@@ -83,7 +130,16 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
     configure_logging(args.log_level)
     terminate_on_sigterm()
-    runtime = build_runtime(args)
+    if getattr(args, "host", None) and not getattr(args, "lan", False):
+        print("polycast local: --host needs --lan", file=sys.stderr)
+        return 2
+    try:
+        runtime = build_runtime(args)
+    except ValueError as exc:
+        print(f"polycast local: {exc}", file=sys.stderr)
+        return 2
+    if runtime.public_host is not None:
+        print(LAN_WARNING.format(host=runtime.public_host), file=sys.stderr, flush=True)
     try:
         endpoints = runtime.start()
     except (PortInUse, StateDirBusy) as exc:

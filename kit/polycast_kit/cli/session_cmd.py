@@ -20,7 +20,8 @@ from polycast.adapters.aws.sessions import DynamoSessionStore
 from polycast.domain.languages import LANGUAGE_CODE
 from polycast.domain.session_ids import is_session_id, new_session_id
 from polycast.domain.translation_settings import FORMALITIES
-from polycast_kit.cli import session_export, session_glossary, session_show
+from polycast.services.connections import hash_join_code
+from polycast_kit.cli import session_export, session_glossary, session_share, session_show
 from polycast_kit.cli.endpoints import TargetError, add_target_arguments, resolve_target
 
 
@@ -55,11 +56,13 @@ def register(subparsers: Any) -> None:
     create.add_argument(
         "--profanity", action="store_true", help="mask profane words in translations"
     )
+    session_share.add_join_code_arguments(create)
     add_target_arguments(create)
     create.set_defaults(run=run)
     session_glossary.register(sub)
     session_export.register(sub)
     session_show.register(sub)
+    session_share.register_share(sub)
 
 
 def page_url(page: str, session_id: str, language: str | None = None) -> str:
@@ -102,7 +105,9 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         raise TargetError("pass --sessions-table NAME (the stack's Sessions table)")
     store = DynamoSessionStore(target.client("dynamodb"), table)
     glossary = session_glossary.read_glossary(args.glossary, args.source) if args.glossary else None
-    if not store.create(session_id, args.source, languages=languages):
+    code = session_share.join_code_for(args)
+    code_hash = hash_join_code(code) if code else None
+    if not store.create(session_id, args.source, languages=languages, join_code_hash=code_hash):
         existing = store.get(session_id)
         status = existing.status if existing else "unknown"
         print(
@@ -123,6 +128,8 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         ref = session_glossary.attach(target, store, session_id, glossary)
         print(session_glossary.describe(ref), file=sys.stderr if args.json else out)
     links = session_links(target.listener_page or "", session_id, args.source, languages)
+    if code:
+        links["joinCode"] = code  # shown once, to the organizer; stored hashed
     if args.json:
         print(json.dumps(links), file=out, flush=True)
         return 0
@@ -130,6 +137,8 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     for language, url in links["listenerUrls"].items():
         print(f"  {language:<6} {url}", file=out)
     print(f"  join   {links['joinUrl']}", file=out)
+    if code:
+        print(f"  join code {code}  (listeners are asked for it; it is in no link)", file=out)
     print(
         f"start it with: polycast produce --session {session_id} TALK  (or --start)",
         file=out,

@@ -72,9 +72,13 @@ class RuntimeEndpoints:
     websocket_url: str
     listener_page: str
     languages: tuple[str, ...]
+    # --lan: pages and the listeners' WebSocket on a public address; the management
+    # API and the AWS endpoint stay on loopback (``management_endpoint``).
+    lan: bool = False
+    management_endpoint: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "awsEndpoint": self.aws_endpoint,
             "region": self.region,
             "transcriptStream": self.transcript_stream,
@@ -83,6 +87,10 @@ class RuntimeEndpoints:
             "listenerPage": self.listener_page,
             "languages": list(self.languages),
         }
+        if self.lan:
+            # `polycast session create` reads it: a join code by default in this mode.
+            out.update(lan=True, managementEndpoint=self.management_endpoint)
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RuntimeEndpoints:
@@ -94,6 +102,8 @@ class RuntimeEndpoints:
             websocket_url=str(data["websocketUrl"]),
             listener_page=str(data["listenerPage"]),
             languages=tuple(data.get("languages", ())),
+            lan=bool(data.get("lan", False)),
+            management_endpoint=data.get("managementEndpoint"),
         )
 
     def describe(self) -> str:
@@ -106,6 +116,14 @@ class RuntimeEndpoints:
                 f"  WebSocket       {self.websocket_url}/?sessionId=<id>&targetLanguage=<code>",
                 f"  listener page   {self.listener_page}",
                 f"  languages       {', '.join(self.languages)}",
+                *(
+                    [
+                        f"  on this machine {self.management_endpoint}/  (speaker page, "
+                        "@connections: loopback only)"
+                    ]
+                    if self.lan
+                    else []
+                ),
             ]
         )
 
@@ -140,7 +158,8 @@ class LocalRuntime:
     """The embedded runtime. A context manager; ports 0 pick free ones (tests).
 
     ``handlers`` replaces functions by logical id (tests use tiny handlers);
-    ``state_dir`` None writes no ``local.json``.
+    ``state_dir`` None writes no ``local.json``. ``public_host`` (``--lan``) serves the
+    listeners' side there too; everything else stays on ``host`` (loopback).
     """
 
     aws_port: int = 4566
@@ -153,6 +172,7 @@ class LocalRuntime:
     log_level: str = "WARNING"
     shard_count: int = 1
     settings_overrides: Mapping[str, Any] = field(default_factory=dict)
+    public_host: str | None = None
 
     def __post_init__(self) -> None:
         self.aws = EmbeddedAws(self.host, self.aws_port)
@@ -208,15 +228,17 @@ class LocalRuntime:
             config=self._page_config,
             read_audio=self._read_audio,
             idle_timeout_seconds=self.idle_timeout_seconds,
+            public_host=self.public_host,
         )
         self._bind(self.gateway.start, self.ws_port, "--ws-port")
 
         local: dict[str, Any] = {
             "engines": "local",
-            "api_gateway_endpoint": self.gateway.http_url,
+            # The broadcaster's @connections client: the loopback listener, always.
+            "api_gateway_endpoint": self.gateway.management_url,
             "aws_endpoint_url": self.aws.endpoint_url,
             # Referenced audio is served by the gateway from the local bucket.
-            "audio_url_base": f"{self.gateway.http_url}/audio/",
+            "audio_url_base": f"{self.gateway.public_http_url}/audio/",
             # Apertium and espeak-ng have no per-account request rate to respect.
             "translate_tps": 0,
             "polly_neural_tps": 0,
@@ -301,8 +323,10 @@ class LocalRuntime:
             transcript_stream=self.resources.stream_name,
             event_bus=self.resources.bus_name,
             websocket_url=self.gateway.websocket_url,
-            listener_page=self.gateway.http_url + "/",
+            listener_page=self.gateway.public_http_url + "/",
             languages=self.languages,
+            lan=self.public_host is not None,
+            management_endpoint=self.gateway.management_url,
         )
         self._ready = True
         if self.state_dir is not None:
