@@ -1,23 +1,32 @@
 """``polycast session create``: a session that exists before anyone speaks.
 
-Listeners may open its pages at once and wait ("waiting for the speaker"); the first
-record (``polycast produce --session ID FILE`` or ``--start``) starts it, keeping the
+Listeners may open its pages at once and wait ("waiting for the speaker"); the
+speaker's first sentence (the speaker page, ``polycast speak``) or the first record
+(``polycast produce --session ID FILE`` or ``--start``) starts it, keeping the
 languages set here. Prints the session id and its links; ``--json`` writes them as
-one object. The speaker's key and join code come with the speaker page.
+one object: ``sessionId``, ``speakerUrl``, ``speakerKey``, ``listenerUrls``,
+``joinUrl`` and, with ``--join-code``, ``joinCode``.
+
+The speaker key is random and shown once: only its salted PBKDF2 hash is stored, as
+for the join code. The speaker link carries it in the fragment (``#speakerKey=…``),
+which browsers never send to a server, so it stays out of access logs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
 from polycast import wiring
 from polycast.adapters.aws.sessions import DynamoSessionStore
+from polycast.adapters.aws.speakers import DynamoSpeakerStore
 from polycast.domain.languages import LANGUAGE_CODE
 from polycast.domain.session_ids import is_session_id, new_session_id
+from polycast.services.connections import hash_join_code
 from polycast_kit.cli.endpoints import TargetError, add_target_arguments, resolve_target
 
 
@@ -37,6 +46,14 @@ def register(subparsers: Any) -> None:
         default="",
         help="comma-separated target languages to print links for, e.g. es,fr",
     )
+    create.add_argument(
+        "--join-code",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="CODE",
+        help="listeners need a join code: CODE, or a generated one when none is given",
+    )
     create.add_argument("--json", action="store_true", help="write the links as one JSON object")
     create.add_argument(
         "--sessions-table", help="Sessions table name (default: the target's; needed for --stack)"
@@ -52,18 +69,50 @@ def page_url(page: str, session_id: str, language: str | None = None) -> str:
     return f"{page.rstrip('/')}/?{urlencode(query)}"
 
 
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud
+JOIN_CODE_LENGTH = 8
+SPEAKER_PAGE = "speaker.html"
+
+
+def new_speaker_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def speaker_url(page: str, session_id: str, key: str) -> str:
+    """The speaker page with the key in the fragment (never sent to a server)."""
+    return f"{page.rstrip('/')}/{SPEAKER_PAGE}?{urlencode({'sessionId': session_id})}" + (
+        f"#{urlencode({'speakerKey': key})}"
+    )
+
+
 def session_links(
-    page: str, session_id: str, source: str, languages: tuple[str, ...]
+    page: str,
+    session_id: str,
+    source: str,
+    languages: tuple[str, ...],
+    *,
+    speaker_key: str = "",
+    join_code: str | None = None,
 ) -> dict[str, Any]:
-    """What ``session create`` prints (``--json``): the id, per-language pages, join URL."""
-    return {
+    """What ``session create`` prints (``--json``): the id, the speaker link and key,
+    per-language pages, the join URL and (when set) the join code."""
+    links: dict[str, Any] = {
         "sessionId": session_id,
         "status": "created",
         "sourceLanguage": source,
         "languages": list(languages),
+        "speakerUrl": speaker_url(page, session_id, speaker_key),
+        "speakerKey": speaker_key,
         "listenerUrls": {language: page_url(page, session_id, language) for language in languages},
         "joinUrl": page_url(page, session_id),
     }
+    if join_code is not None:
+        links["joinCode"] = join_code
+    return links
 
 
 def _languages(value: str, source: str) -> tuple[str, ...]:
@@ -83,8 +132,22 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     table = args.sessions_table or (wiring.SESSIONS.local_name if target.local else None)
     if not table:
         raise TargetError("pass --sessions-table NAME (the stack's Sessions table)")
-    store = DynamoSessionStore(target.client("dynamodb"), table)
-    if not store.create(session_id, args.source, languages=languages):
+    join_code = None if args.join_code is None else (args.join_code or new_join_code())
+    if join_code is not None and not 4 <= len(join_code) <= 128:
+        raise TargetError("a join code is 4–128 characters")
+    speaker_key = new_speaker_key()
+    ddb = target.client("dynamodb")
+    store = DynamoSessionStore(ddb, table)
+    created = store.create(
+        session_id,
+        args.source,
+        languages=languages,
+        join_code_hash=hash_join_code(join_code) if join_code is not None else None,
+    )
+    speakers = DynamoSpeakerStore(ddb, sessions_table=table, connections_table="")
+    if created and not speakers.set_key(session_id, hash_join_code(speaker_key)):
+        created = False
+    if not created:
         existing = store.get(session_id)
         status = existing.status if existing else "unknown"
         print(
@@ -93,16 +156,28 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             file=sys.stderr,
         )
         return 1
-    links = session_links(target.listener_page or "", session_id, args.source, languages)
+    links = session_links(
+        target.listener_page or "",
+        session_id,
+        args.source,
+        languages,
+        speaker_key=speaker_key,
+        join_code=join_code,
+    )
     if args.json:
         print(json.dumps(links), file=out, flush=True)
         return 0
     print(f"session {session_id} created: listeners can join now and wait", file=out)
+    print(f"  speaker {links['speakerUrl']}", file=out)
+    print(f"  key     {speaker_key}  (shown once; only its hash is stored)", file=out)
     for language, url in links["listenerUrls"].items():
-        print(f"  {language:<6} {url}", file=out)
-    print(f"  join   {links['joinUrl']}", file=out)
+        print(f"  {language:<7} {url}", file=out)
+    print(f"  join    {links['joinUrl']}", file=out)
+    if join_code is not None:
+        print(f"  code    {join_code}  (listeners type it to join)", file=out)
     print(
-        f"start it with: polycast produce --session {session_id} TALK  (or --start)",
+        f"speak with the speaker link, or: polycast speak --session {session_id} "
+        f"--key {speaker_key} --file TALK.wav",
         file=out,
         flush=True,
     )
