@@ -81,7 +81,8 @@ async def microphone_chunks() -> AsyncIterator[bytes]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     try:
         while True:
             chunk = await process.stdout.read(CHUNK_BYTES)
