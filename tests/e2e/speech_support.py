@@ -29,10 +29,19 @@ class CreatedSession:
     links: dict[str, Any]
 
 
-def cli(runtime: RunningRuntime, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def cli(
+    runtime: RunningRuntime, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     return subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "polycast_kit.cli.main", *args, "--state-dir", str(runtime.state_dir)],
+        [
+            sys.executable,
+            "-m",
+            "polycast_kit.cli.main",
+            *args,
+            "--state-dir",
+            str(runtime.state_dir),
+        ],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -56,8 +65,12 @@ async def acli(runtime: RunningRuntime, *args: str, timeout: float = 300) -> tup
     return process.returncode, out.decode(), err.decode()
 
 
-def create_session(runtime: RunningRuntime, session_id: str, languages: str = "es,fr") -> CreatedSession:
-    done = cli(runtime, "session", "create", "--session", session_id, "--languages", languages, "--json")
+def create_session(
+    runtime: RunningRuntime, session_id: str, languages: str = "es,fr"
+) -> CreatedSession:
+    done = cli(
+        runtime, "session", "create", "--session", session_id, "--languages", languages, "--json"
+    )
     assert done.returncode == 0, done.stderr
     links = json.loads(done.stdout)
     return CreatedSession(session_id, links["speakerKey"], links)

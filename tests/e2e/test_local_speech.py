@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -51,7 +50,7 @@ def talk() -> SpokenTalk:
 @pytest.fixture(scope="module")
 def spoken(
     runtime: RunningRuntime, talk: SpokenTalk, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
+) -> dict[str, Any]:
     """One talk spoken into a created session while a listener in es waits."""
     session = create_session(runtime, "spoken-talk-101")
     wav = wav_file(tmp_path_factory.mktemp("speech"), "talk.wav", wav_bytes(talk.pcm))
@@ -80,7 +79,7 @@ def spoken(
             "stderr": err,
         }
 
-    yield asyncio.run(run())
+    return asyncio.run(run())
 
 
 def test_every_sentence_reaches_the_listener_translated_in_order_with_audio(
@@ -93,7 +92,8 @@ def test_every_sentence_reaches_the_listener_translated_in_order_with_audio(
     for segment, sentence in zip(listener.segments, sentences, strict=True):
         assert segment.language == "es"
         assert segment.source_text == sentence["text"]
-        assert segment.text and segment.text != segment.source_text
+        assert segment.text
+        assert segment.text != segment.source_text
         assert segment.audio
         assert segment.audio.startswith((b"ID3", b"\xff\xfb", b"\xff\xf3")), "not MP3"
     for message in listener.messages:
@@ -120,7 +120,8 @@ def test_transcripts_and_partials_are_records_of_the_session(
     item = sessions_item(runtime, session.session_id)
     assert int(item["speakerSequence"]["N"]) == len(transcripts)
     assert "speakerConnectionId" not in item  # released at disconnect
-    assert "speakerKeyHash" in item and session.key not in str(item)
+    assert "speakerKeyHash" in item
+    assert session.key not in str(item)
 
 
 def test_recognition_and_dynamics_against_the_truth(
@@ -152,4 +153,3 @@ def test_the_session_link_carries_the_key_in_the_fragment(spoken: dict[str, Any]
     assert session.key not in links["speakerUrl"].split("#")[0]
     assert set(links["listenerUrls"]) == {"es", "fr"}
     assert "joinCode" not in links
-
