@@ -235,7 +235,9 @@ def test_a_frame_that_is_not_event_stream_gets_a_bad_request(runtime: RunningRun
             url = (await _answer(ws, "transcribeUrl"))["url"]
         async with websockets.connect(url) as stream:
             await stream.send(b"\x00\x01 not an event stream frame")
-            frame = eventstream.decode(await asyncio.wait_for(stream.recv(), 20))
+            raw = await asyncio.wait_for(stream.recv(), 20)
+            assert isinstance(raw, bytes)
+            frame = eventstream.decode(raw)
         return {"type": frame.exception_type, **frame.json()}
 
     answer = asyncio.run(run())

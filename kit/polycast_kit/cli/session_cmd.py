@@ -115,6 +115,33 @@ def session_links(
     return links
 
 
+def create_session(
+    ddb: Any,
+    table: str,
+    page: str,
+    session_id: str,
+    *,
+    source: str,
+    languages: tuple[str, ...],
+    join_code: str | None = None,
+) -> dict[str, Any] | None:
+    """Create the session with a new speaker key (and join code), both stored hashed;
+    its links, or None when the session exists already."""
+    speaker_key = new_speaker_key()
+    created = DynamoSessionStore(ddb, table).create(
+        session_id,
+        source,
+        languages=languages,
+        join_code_hash=hash_join_code(join_code) if join_code is not None else None,
+    )
+    speakers = DynamoSpeakerStore(ddb, sessions_table=table, connections_table="")
+    if not created or not speakers.set_key(session_id, hash_join_code(speaker_key)):
+        return None
+    return session_links(
+        page, session_id, source, languages, speaker_key=speaker_key, join_code=join_code
+    )
+
+
 def _languages(value: str, source: str) -> tuple[str, ...]:
     languages = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     for code in (source, *languages):
@@ -135,20 +162,17 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     join_code = None if args.join_code is None else (args.join_code or new_join_code())
     if join_code is not None and not 4 <= len(join_code) <= 128:
         raise TargetError("a join code is 4–128 characters")
-    speaker_key = new_speaker_key()
-    ddb = target.client("dynamodb")
-    store = DynamoSessionStore(ddb, table)
-    created = store.create(
+    links = create_session(
+        target.client("dynamodb"),
+        table,
+        target.listener_page or "",
         session_id,
-        args.source,
+        source=args.source,
         languages=languages,
-        join_code_hash=hash_join_code(join_code) if join_code is not None else None,
+        join_code=join_code,
     )
-    speakers = DynamoSpeakerStore(ddb, sessions_table=table, connections_table="")
-    if created and not speakers.set_key(session_id, hash_join_code(speaker_key)):
-        created = False
-    if not created:
-        existing = store.get(session_id)
+    if links is None:
+        existing = DynamoSessionStore(target.client("dynamodb"), table).get(session_id)
         status = existing.status if existing else "unknown"
         print(
             f"polycast session: session {session_id} exists already ({status}); "
@@ -156,14 +180,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             file=sys.stderr,
         )
         return 1
-    links = session_links(
-        target.listener_page or "",
-        session_id,
-        args.source,
-        languages,
-        speaker_key=speaker_key,
-        join_code=join_code,
-    )
+    speaker_key = links["speakerKey"]
     if args.json:
         print(json.dumps(links), file=out, flush=True)
         return 0
