@@ -298,3 +298,21 @@ def test_a_dropped_speaker_connection_resumes_without_gaps_or_repeats(
         r for r in stream_records(runtime, session.session_id) if r.get("type") == "transcript"
     ]
     assert sorted({r["sequence"] for r in transcripts}) == expected
+
+
+def test_a_join_code_is_generated_printed_once_and_stored_hashed(runtime: RunningRuntime) -> None:
+    done = cli(
+        runtime, "session", "create", "--session", "coded-session-209", "--join-code", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    links = json.loads(done.stdout)
+    assert set(links) >= {"sessionId", "speakerUrl", "speakerKey", "listenerUrls", "joinUrl"}
+    code = links["joinCode"]
+    assert len(code) == 8
+    item = sessions_item(runtime, "coded-session-209")
+    assert item["joinCodeHash"]["S"].startswith("pbkdf2_sha256$")
+    assert code not in str(item)
+    assert links["speakerKey"] not in str(item)
+    listener = f"{runtime.ws_url}/?sessionId=coded-session-209&targetLanguage=es"
+    status, body = asyncio.run(refused(listener))
+    assert (status, body["code"]) == (401, "JOIN_CODE_REQUIRED")
