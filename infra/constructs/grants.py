@@ -35,6 +35,8 @@ STREAM_READ = (
     "kinesis:ListShards",
     "kinesis:SubscribeToShard",
 )
+# What a producer needs (the speaker function): records in, nothing read back.
+STREAM_WRITE = ("kinesis:PutRecord", "kinesis:PutRecords")
 
 # Actions per grant that are not table grants (those follow TABLE_READ / TABLE_WRITE).
 SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -45,6 +47,8 @@ SERVICE_ACTIONS: dict[str, tuple[str, ...]] = {
     "polly": ("polly:SynthesizeSpeech",),
     "websocket:manage": ("execute-api:ManageConnections",),
     "stream:read": (*STREAM_READ, "kms:Decrypt"),
+    "stream:write": (*STREAM_WRITE, "kms:GenerateDataKey"),
+    "transcribe:stream": ("transcribe:StartStreamTranscriptionWebSocket",),
 }
 
 ALL_GRANTS: tuple[str, ...] = typing.get_args(Grant)
@@ -85,6 +89,8 @@ WILDCARD_REASONS: dict[str, str] = {
     "polly": "SynthesizeSpeech without lexicons has no resource to scope to.",
     "audio:read": "Audio objects are addressed by per-segment keys in the one audio bucket.",
     "audio:write": "Audio objects are written under per-segment keys in the one audio bucket.",
+    "transcribe:stream": "StartStreamTranscriptionWebSocket has no resource to scope to; "
+    "the signed URL is for one stream and expires in at most 300 s.",
     "websocket:manage": "Connection ids are only known at runtime; the ARN is scoped to this "
     "API's one stage and its @connections resource.",
 }
@@ -130,7 +136,7 @@ def statements_for(grant: str, targets: GrantTargets) -> list[iam.PolicyStatemen
         return [
             iam.PolicyStatement(sid=sid, actions=actions, resources=[targets.bus.event_bus_arn])
         ]
-    if grant in ("translate", "polly"):
+    if grant in ("translate", "polly", "transcribe:stream"):
         # Neither TranslateText nor SynthesizeSpeech (without lexicons) has a resource to scope to.
         return [iam.PolicyStatement(sid=sid, actions=actions, resources=["*"])]
     if grant == "websocket:manage":
@@ -149,6 +155,15 @@ def statements_for(grant: str, targets: GrantTargets) -> list[iam.PolicyStatemen
             iam.PolicyStatement(sid=sid, actions=list(STREAM_READ), resources=[targets.stream_arn]),
             iam.PolicyStatement(
                 sid=f"{sid}Key", actions=["kms:Decrypt"], resources=[targets.stream_key_arn]
+            ),
+        ]
+    if grant == "stream:write":
+        return [
+            iam.PolicyStatement(
+                sid=sid, actions=list(STREAM_WRITE), resources=[targets.stream_arn]
+            ),
+            iam.PolicyStatement(
+                sid=f"{sid}Key", actions=["kms:GenerateDataKey"], resources=[targets.stream_key_arn]
             ),
         ]
     raise ValueError(f"no IAM mapping for wiring grant {grant!r}")

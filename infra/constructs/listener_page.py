@@ -25,6 +25,7 @@ from constructs import Construct
 
 from infra.constructs.nag import acknowledge, finding_of
 from infra.constructs.private_bucket import PrivateBucket
+from polycast.adapters.aws.transcribe_url import aws_endpoint
 
 # What never ships: Node's module marker, tests, tooling, and a config.json of the
 # checkout's own (the deployed one is generated).
@@ -71,12 +72,15 @@ def page_config(
     }
 
 
-def content_security_policy(*, websocket_origin: str, audio_origins: Sequence[str]) -> str:
+def content_security_policy(
+    *, websocket_origin: str, audio_origins: Sequence[str], transcribe_origin: str = ""
+) -> str:
     """The page's ``<meta>`` policy with ``connect-src`` / ``media-src`` narrowed.
 
     A browser enforces both policies, so this header can only take away: scripts and
     styles stay same-origin, the socket may reach only this API, audio only the audio
-    bucket (presigned URLs) and the page's own blobs.
+    bucket (presigned URLs) and the page's own blobs; the speaker page's recognition
+    stream only Amazon Transcribe streaming in the stack's region.
     """
     return "; ".join(
         (
@@ -85,7 +89,7 @@ def content_security_policy(*, websocket_origin: str, audio_origins: Sequence[st
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
-            f"connect-src 'self' {websocket_origin}",
+            f"connect-src 'self' {websocket_origin} {transcribe_origin}".rstrip(),
             "media-src 'self' blob: " + " ".join(audio_origins),
             "object-src 'none'",
             "base-uri 'self'",
@@ -131,7 +135,9 @@ class ListenerPage(Construct):
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
                     content_security_policy=content_security_policy(
-                        websocket_origin=websocket_origin, audio_origins=audio_origins
+                        websocket_origin=websocket_origin,
+                        audio_origins=audio_origins,
+                        transcribe_origin=aws_endpoint(Stack.of(self).region),
                     ),
                     override=True,
                 ),

@@ -15,6 +15,11 @@ The session check runs exactly the ``$connect`` validation with no side effects
 "targetLanguage", "sourceLanguage", "languages", …}`` (schemas/http/sessionCheck.json)
 or the refusal's status and ``{"code", "message"}``, with
 ``Cache-Control: no-store``; the join code is never logged.
+
+``role=speaker`` (on ``$connect`` and on the session check) asks as the session's
+speaker instead (``SpeakerGate``: the speaker key, one speaker connection per
+session); ``$disconnect`` of a speaker connection frees the session's speaker place.
+The speaker's actions go to the speaker function, not here.
 """
 
 from __future__ import annotations
@@ -31,19 +36,21 @@ from aws_lambda_powertools.utilities.data_classes import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from polycast import wiring
-from polycast.composition import connection_dependencies
+from polycast.composition import connection_dependencies, speaker_gate_dependencies
 from polycast.config import Settings
 from polycast.errors import PolycastError
 from polycast.services.connections import ConnectionService
+from polycast.services.speaker import SpeakerGate
 
 SERVICE = wiring.CONNECTION_HANDLER.service_name
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 logging_utils.copy_config_to_registered_loggers(
-    source_logger=logger, include={"polycast.services.connections"}
+    source_logger=logger, include={"polycast.services.connections", "polycast.services.speaker"}
 )
 
 _service: ConnectionService | None = None
+_gate: SpeakerGate | None = None
 
 MAX_BODY_CHARS = 16 * 1024
 
@@ -54,6 +61,17 @@ def service() -> ConnectionService:
     if _service is None:
         _service = connection_dependencies(Settings.from_env())
     return _service
+
+
+def gate() -> SpeakerGate:
+    global _gate  # noqa: PLW0603
+    if _gate is None:
+        _gate = speaker_gate_dependencies(Settings.from_env())
+    return _gate
+
+
+def _is_speaker(params: dict[str, Any]) -> bool:
+    return params.get("role") == wiring.SPEAKER_ROLE
 
 
 def _response(status: int, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -69,6 +87,9 @@ def _connect(connection_id: str, event: APIGatewayWebSocketEvent) -> dict[str, A
     if isinstance(session_id, str):
         logger.set_correlation_id(session_id[:128])
     try:
+        if _is_speaker(params):
+            state = gate().connect(connection_id, params)
+            return _response(200, {"sessionId": state.session_id, "role": "speaker"})
         connection = service().connect(connection_id, params)
     except PolycastError as exc:
         logger.info("connect refused", extra={"code": exc.code, "status": exc.status})
@@ -86,7 +107,14 @@ def _session_check(event: APIGatewayProxyEventV2) -> dict[str, Any]:
     params = {k: v for k, v in query.items() if k in ("targetLanguage", "joinCode")}
     params["sessionId"] = path.get("sessionId", "")
     headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    speaker = _is_speaker(query)
+    if speaker:
+        params = {"sessionId": params["sessionId"], "speakerKey": query.get("speakerKey", "")}
     try:
+        if speaker:
+            state = gate().admit(params)
+            body = {"ok": True, "sessionId": state.session_id, "role": "speaker"}
+            return {**_response(200, body), "headers": headers}
         session = service().admit(params)
     except PolycastError as exc:
         logger.info("session check refused", extra={"code": exc.code, "status": exc.status})
@@ -146,7 +174,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if route_key == wiring.CONNECT_ROUTE:
             return _connect(connection_id, socket)
         if route_key == wiring.DISCONNECT_ROUTE:
-            service().disconnect(connection_id)
+            # A listener's item, or else a speaker's (keyed apart): one read for listeners.
+            if service().disconnect(connection_id) is None:
+                gate().disconnect(connection_id)
             return _response(200)
         return _action(route_key, connection_id, socket)
     except PolycastError as exc:

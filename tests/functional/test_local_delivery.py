@@ -115,6 +115,7 @@ def running() -> Iterator[tuple[LocalRuntime, Pipeline]]:
             "TranscriptProcessor": pipeline.processor,
             "Broadcaster": pipeline.broadcaster,
             "SessionSweeper": lambda event, context: None,
+            "Speaker": lambda event, context: None,
         },
     )
     with runtime:

@@ -113,6 +113,7 @@ def runtime(pipeline: TinyPipeline, tmp_path_factory: pytest.TempPathFactory):
             "TranscriptProcessor": pipeline.processor,
             "Broadcaster": pipeline.broadcaster,
             "SessionSweeper": lambda event, context: None,
+            "Speaker": lambda event, context: None,
         },
         idle_timeout_seconds=600,
     )

@@ -62,6 +62,8 @@ def test_function_policy_is_exactly_its_grants(synth: Any, spec: wiring.Function
     expected_sids = {"Logs"} | {sid_of(g) for g in spec.grants}
     if "stream:read" in spec.grants:
         expected_sids.add("StreamReadKey")
+    if "stream:write" in spec.grants:
+        expected_sids.add("StreamWriteKey")
     assert {s["Sid"] for s in statements if "Sid" in s} == expected_sids
     for statement in statements:
         assert statement["Effect"] == "Allow"
@@ -102,6 +104,19 @@ def test_connection_handler_cannot_produce_translate_or_synthesize(synth: Any) -
     assert not {a for a in granted if a.split(":")[0] in ("translate", "polly", "kinesis")}
     assert "kinesis:PutRecord" not in granted
     assert "s3:PutObject" not in granted
+
+
+def test_only_the_speaker_function_writes_records_or_signs_transcribe_urls(synth: Any) -> None:
+    writes = {"kinesis:PutRecord", "kinesis:PutRecords"}
+    transcribe = "transcribe:StartStreamTranscriptionWebSocket"
+    for spec in wiring.FUNCTIONS:
+        granted = actions(statements_of(synth, spec.logical_id))
+        if spec is wiring.SPEAKER:
+            assert writes | {transcribe} <= granted
+            assert not {a for a in granted if a.split(":")[0] in ("translate", "polly")}
+            assert not {a for a in granted if a.startswith("kinesis:Get")}
+        else:
+            assert not granted & (writes | {transcribe}), spec.logical_id
 
 
 def test_processor_cannot_post_to_listeners(synth: Any) -> None:

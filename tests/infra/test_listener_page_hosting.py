@@ -214,7 +214,12 @@ def test_csp_lets_the_page_reach_this_websocket_api(synth: Any) -> None:
     parts = csp["Fn::Join"][1]
     text = "".join(p if isinstance(p, str) else "<>" for p in parts)
     connect = _csp_directives(text)["connect-src"]
-    assert connect == ["'self'", "wss://<>.execute-api.<>.<>"]
+    # This API, and the speaker page's recognition stream (Amazon Transcribe, this region).
+    assert connect == [
+        "'self'",
+        "wss://<>.execute-api.<>.<>",
+        "wss://transcribestreaming.<>.amazonaws.com:8443",
+    ]
     host = parts[parts.index({"Ref": api_id}) - 1 : parts.index({"Ref": api_id}) + 5]
     assert host == [
         host[0],

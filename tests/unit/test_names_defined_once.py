@@ -73,15 +73,22 @@ def test_no_handler_spells_a_namespace_env_var_or_route_key() -> None:
         assert spelled.findall(handler.read_text(encoding="utf-8")) == [], handler
 
 
-def test_routes_are_the_listener_actions_and_each_has_a_schema() -> None:
+def test_routes_are_the_listener_and_speaker_actions_and_each_has_a_schema() -> None:
     keys = [r.route_key for r in wiring.ROUTES]
     assert keys == [
         wiring.CONNECT_ROUTE,
         wiring.DISCONNECT_ROUTE,
         wiring.DEFAULT_ROUTE,
         *LISTENER_ACTIONS,
+        *wiring.SPEAKER_ACTIONS,
     ]
-    assert schemas.names("actions") == sorted(f"actions/{a}" for a in LISTENER_ACTIONS)
+    # Distinct names: route selection alone sends the speaker's actions to its function.
+    assert not set(LISTENER_ACTIONS) & set(wiring.SPEAKER_ACTIONS)
+    assert {r.function for r in wiring.ROUTES if r.route_key in wiring.SPEAKER_ACTIONS} == {
+        wiring.SPEAKER
+    }
+    actions = (*LISTENER_ACTIONS, *wiring.SPEAKER_ACTIONS)
+    assert schemas.names("actions") == sorted(f"actions/{a}" for a in actions)
 
 
 @pytest.mark.parametrize(

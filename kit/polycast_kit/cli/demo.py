@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from polycast import wiring
 from polycast.domain.session_ids import new_session_id
 from polycast_kit.cli.events import EventTap
 from polycast_kit.cli.local_cmd import (
@@ -146,6 +147,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             bus_name=endpoints.event_bus,
             detail_types=("BroadcastCompleted", "TranscriptRejected", "SessionEnded"),
         ).open()
+        _print_speaker_session(boto3.client("dynamodb", **kw), endpoints.listener_page, out)
         producer = TranscriptProducer(boto3.client("kinesis", **kw), endpoints.transcript_stream)
         streamer = threading.Thread(
             target=_stream,
@@ -188,3 +190,21 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         runtime.stop()
         print("stopped.", file=out, flush=True)
     return 0
+
+
+def _print_speaker_session(ddb: Any, page: str, out: TextIO) -> None:
+    """A second session to speak into yourself: the speaker page link and its listeners."""
+    from polycast_kit.cli.session_cmd import create_session
+
+    session_id = new_session_id()
+    links = create_session(
+        ddb, wiring.SESSIONS.local_name, page, session_id, source="en", languages=("es", "fr")
+    )
+    if links is None:
+        return
+    print(
+        f"Speak yourself (a microphone on this computer) in session {session_id}:\n\n"
+        f"    {links['speakerUrl']}\n\nand listen in Spanish at {links['listenerUrls']['es']}\n",
+        file=out,
+        flush=True,
+    )

@@ -1,15 +1,22 @@
 """``polycast session create``: a session that exists before anyone speaks.
 
-Listeners may open its pages at once and wait ("waiting for the speaker"); the first
-record (``polycast produce --session ID FILE`` or ``--start``) starts it, keeping the
+Listeners may open its pages at once and wait ("waiting for the speaker"); the
+speaker's first sentence (the speaker page, ``polycast speak``) or the first record
+(``polycast produce --session ID FILE`` or ``--start``) starts it, keeping the
 languages set here. Prints the session id and its links; ``--json`` writes them as
-one object. The speaker's key and join code come with the speaker page.
+one object: ``sessionId``, ``speakerUrl``, ``speakerKey``, ``listenerUrls``,
+``joinUrl`` and, with ``--join-code``, ``joinCode``.
+
+The speaker key is random and shown once: only its salted PBKDF2 hash is stored, as
+for the join code. The speaker link carries it in the fragment (``#speakerKey=…``),
+which browsers never send to a server, so it stays out of access logs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,6 +24,7 @@ from urllib.parse import urlencode
 
 from polycast import wiring
 from polycast.adapters.aws.sessions import DynamoSessionStore
+from polycast.adapters.aws.speakers import DynamoSpeakerStore
 from polycast.domain.languages import LANGUAGE_CODE
 from polycast.domain.session_ids import is_session_id, new_session_id
 from polycast.domain.translation_settings import FORMALITIES
@@ -72,18 +80,71 @@ def page_url(page: str, session_id: str, language: str | None = None) -> str:
     return f"{page.rstrip('/')}/?{urlencode(query)}"
 
 
+SPEAKER_PAGE = "speaker.html"
+
+
+def new_speaker_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def speaker_url(page: str, session_id: str, key: str) -> str:
+    """The speaker page with the key in the fragment (never sent to a server)."""
+    return f"{page.rstrip('/')}/{SPEAKER_PAGE}?{urlencode({'sessionId': session_id})}" + (
+        f"#{urlencode({'speakerKey': key})}"
+    )
+
+
 def session_links(
-    page: str, session_id: str, source: str, languages: tuple[str, ...]
+    page: str,
+    session_id: str,
+    source: str,
+    languages: tuple[str, ...],
+    *,
+    speaker_key: str = "",
+    join_code: str | None = None,
 ) -> dict[str, Any]:
-    """What ``session create`` prints (``--json``): the id, per-language pages, join URL."""
-    return {
+    """What ``session create`` prints (``--json``): the id, the speaker link and key,
+    per-language pages, the join URL and (when set) the join code."""
+    links: dict[str, Any] = {
         "sessionId": session_id,
         "status": "created",
         "sourceLanguage": source,
         "languages": list(languages),
+        "speakerUrl": speaker_url(page, session_id, speaker_key),
+        "speakerKey": speaker_key,
         "listenerUrls": {language: page_url(page, session_id, language) for language in languages},
         "joinUrl": page_url(page, session_id),
     }
+    if join_code is not None:
+        links["joinCode"] = join_code  # shown once, to the organizer; stored hashed
+    return links
+
+
+def create_session(
+    ddb: Any,
+    table: str,
+    page: str,
+    session_id: str,
+    *,
+    source: str,
+    languages: tuple[str, ...],
+    join_code: str | None = None,
+) -> dict[str, Any] | None:
+    """Create the session with a new speaker key (and join code), both stored hashed;
+    its links, or None when the session exists already."""
+    speaker_key = new_speaker_key()
+    created = DynamoSessionStore(ddb, table).create(
+        session_id,
+        source,
+        languages=languages,
+        join_code_hash=hash_join_code(join_code) if join_code else None,
+    )
+    speakers = DynamoSpeakerStore(ddb, sessions_table=table, connections_table="")
+    if not created or not speakers.set_key(session_id, hash_join_code(speaker_key)):
+        return None
+    return session_links(
+        page, session_id, source, languages, speaker_key=speaker_key, join_code=join_code
+    )
 
 
 def _languages(value: str, source: str) -> tuple[str, ...]:
@@ -106,8 +167,16 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     store = DynamoSessionStore(target.client("dynamodb"), table)
     glossary = session_glossary.read_glossary(args.glossary, args.source) if args.glossary else None
     code = session_share.join_code_for(args)
-    code_hash = hash_join_code(code) if code else None
-    if not store.create(session_id, args.source, languages=languages, join_code_hash=code_hash):
+    links = create_session(
+        target.client("dynamodb"),
+        table,
+        target.listener_page or "",
+        session_id,
+        source=args.source,
+        languages=languages,
+        join_code=code,
+    )
+    if links is None:
         existing = store.get(session_id)
         status = existing.status if existing else "unknown"
         print(
@@ -127,20 +196,22 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     if glossary is not None:
         ref = session_glossary.attach(target, store, session_id, glossary)
         print(session_glossary.describe(ref), file=sys.stderr if args.json else out)
-    links = session_links(target.listener_page or "", session_id, args.source, languages)
-    if code:
-        links["joinCode"] = code  # shown once, to the organizer; stored hashed
+    speaker_key = links["speakerKey"]
     if args.json:
         print(json.dumps(links), file=out, flush=True)
         return 0
     print(f"session {session_id} created: listeners can join now and wait", file=out)
+    print(f"  speaker {links['speakerUrl']}", file=out)
+    print(f"  key     {speaker_key}  (shown once; only its hash is stored)", file=out)
     for language, url in links["listenerUrls"].items():
-        print(f"  {language:<6} {url}", file=out)
-    print(f"  join   {links['joinUrl']}", file=out)
+        print(f"  {language:<7} {url}", file=out)
+    print(f"  join    {links['joinUrl']}", file=out)
     if code:
-        print(f"  join code {code}  (listeners are asked for it; it is in no link)", file=out)
+        print(f"  code    {code}  (listeners are asked for it; it is in no link)", file=out)
     print(
-        f"start it with: polycast produce --session {session_id} TALK  (or --start)",
+        f"speak with the speaker link, or: polycast speak --session {session_id} "
+        f"--key {speaker_key} --file TALK.wav  (or: polycast produce --session {session_id} "
+        "TALK)",
         file=out,
         flush=True,
     )

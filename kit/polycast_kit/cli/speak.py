@@ -1,14 +1,16 @@
-"""``polycast speak``: speak a WAV file to a Transcribe-streaming endpoint, see the text.
+"""``polycast speak``: be a session's speaker from a terminal — a WAV file or the microphone.
 
-Streams a 16 kHz mono 16-bit PCM WAV at real time (``--fast``: as fast as the
-endpoint takes it) to a presigned Transcribe streaming URL — Amazon Transcribe's or
-the local runtime's — and prints the live (partial) text as it changes, each final
-result, and the sentences cut from the finals with their measured dynamics
-(rate from word timings, volume against the speaker's running level). ``--json``
-prints one JSON object a line instead.
+``polycast speak --session ID --key KEY (--file talk.wav | --mic) [--fast]`` speaks
+the same protocol as the speaker page: it connects to the session as its speaker
+(the WebSocket URL from ``.polycast/local.json`` or ``--stack``), asks for the
+recognition URL, streams the audio to it (a WAV at real time unless ``--fast``),
+prints the live text and each sentence, sends partial captions and every sentence
+with its measured dynamics, waits for each sentence's acknowledgement, and after a
+dropped connection reconnects and resends what was not acknowledged.
 
-This is the recognition half of the speaker; sending the sentences to a session
-(``--session``/``--key``) builds on it.
+``polycast speak --file talk.wav --url URL`` only recognizes: it streams to a
+presigned Transcribe streaming URL and prints partials, finals and the sentences.
+``--json`` prints one JSON object a line instead of text.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, TextIO
 
 from polycast.domain.delivery import DeliveryMeter, pcm_slice
 from polycast.domain.utterances import split_sentences, words_from_result
+from polycast_kit.cli.endpoints import add_target_arguments
 from polycast_kit.transcribe.client import TranscribeError, TranscribeRefused, stream_pcm
 from polycast_kit.transcribe.wav import WavError, read_wav
 
@@ -94,20 +97,39 @@ class Printer:
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "speak",
-        help="speak a WAV file to a speech recognizer and print the text",
+        help="be a session's speaker: a WAV file or the microphone, recognized and sent",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--file", type=Path, required=True, help="16 kHz mono 16-bit PCM WAV")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--file", type=Path, help="16 kHz mono 16-bit PCM WAV")
+    source.add_argument("--mic", action="store_true", help="speak into the microphone")
+    parser.add_argument("--session", help="the session to speak to (from `session create`)")
+    parser.add_argument("--key", help="the session's speaker key (from `session create`)")
     parser.add_argument(
-        "--url", required=True, help="presigned Transcribe streaming URL (wss:// or ws://)"
+        "--language-code", default="en-US", help="recognition language (default en-US)"
     )
-    parser.add_argument("--fast", action="store_true", help="send faster than real time")
+    parser.add_argument(
+        "--url", help="only recognize: a presigned Transcribe streaming URL (wss:// or ws://)"
+    )
+    parser.add_argument("--fast", action="store_true", help="send a file faster than real time")
     parser.add_argument("--json", action="store_true", help="one JSON object a line")
+    add_target_arguments(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    if args.session or args.key:
+        from polycast_kit.cli.speak_session import run_session
+
+        return run_session(args, out or sys.stdout)
+    if not args.url or args.mic:
+        print(
+            "polycast speak: pass --session ID --key KEY (to speak to a session), "
+            "or --file WAV --url URL (to only recognize)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         audio = read_wav(args.file)
     except WavError as error:

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from aiohttp import web
 
 from polycast import wiring
+from polycast.adapters.aws.transcribe_url import PATH as TRANSCRIBE_PATH
 from polycast.config import Settings
 from polycast.wiring import Env
 from polycast_kit import engines
@@ -39,12 +41,19 @@ from polycast_kit.local.kinesis_poller import KinesisPoller
 from polycast_kit.local.resources import LocalResources, create_resources, local_settings
 from polycast_kit.local.schedules import ScheduleTimer
 from polycast_kit.local.state_lock import StateDirBusy, StateDirLock
+from polycast_kit.transcribe.presigned import LocalCredentials
+from polycast_kit.transcribe.route import Recognizer, transcribe_route
 
 log = logging.getLogger("polycast.local.runtime")
 
 STATE_FILE = "local.json"
 DEFAULT_LANGUAGES = ("es", "ca", "gl", "fr", "pt", "it", "ro")
+# The functions' dummy credentials: the emulator ignores them; the local Transcribe
+# endpoint checks the speaker function's presigned URLs against them.
+LOCAL_ACCESS_KEY = LOCAL_SECRET_KEY = "polycast-local"  # noqa: S105 - a dummy, by design
 
+
+ROUTE_FUNCTIONS: dict[str, wiring.Function] = {r.route_key: r.function for r in wiring.ROUTES}
 
 __all__ = ["LocalRuntime", "PortInUse", "RuntimeEndpoints", "StateDirBusy"]
 
@@ -140,8 +149,8 @@ def _function_env(settings: Settings, aws_endpoint: str, log_level: str) -> dict
         {
             Env.AWS_ENDPOINT_URL: aws_endpoint,
             # Dummy credentials: the emulator ignores them, and no real account is touched.
-            "AWS_ACCESS_KEY_ID": "polycast-local",
-            "AWS_SECRET_ACCESS_KEY": "polycast-local",
+            "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
             Env.AWS_DEFAULT_REGION: settings.region,
             Env.AWS_REGION: settings.region,
             Env.POWERTOOLS_SERVICE_NAME: "polycast",
@@ -186,6 +195,9 @@ class LocalRuntime:
         self.settings: Settings | None = None
         self._saved_env: dict[str, str] | None = None
         self._ready = False
+        self._transcribe: Callable[[web.Request], Any] | None = None
+        # Each finished recognition stream's (audio s, decoding CPU s, decoding wall s).
+        self.recognitions: list[tuple[float, float, float]] = []
         # One runtime per state folder; None when no state folder is written.
         self.lock = StateDirLock(self.state_dir) if self.state_dir is not None else None
 
@@ -229,6 +241,8 @@ class LocalRuntime:
             read_audio=self._read_audio,
             idle_timeout_seconds=self.idle_timeout_seconds,
             public_host=self.public_host,
+            # Amazon Transcribe's streaming protocol, offline (docs/speech-recognition.md).
+            extra_routes=[web.get(TRANSCRIBE_PATH, self._transcribe_stream)],
         )
         self._bind(self.gateway.start, self.ws_port, "--ws-port")
 
@@ -246,9 +260,15 @@ class LocalRuntime:
             # The gateway holds posts that arrive during $connect until the upgrade,
             # so a 410 here always means gone.
             "prune_grace_seconds": 0,
+            # The speaker function signs URLs for the gateway's own recognizer.
+            "transcribe_endpoint": self.gateway.websocket_url,
         }
         settings = local_settings(**{**local, **dict(self.settings_overrides)})
         self.settings = settings
+        self._transcribe = transcribe_route(
+            LocalCredentials(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, settings.region),
+            on_stream_end=self._recognized,
+        )
         self._saved_env = dict(os.environ)
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)
@@ -375,13 +395,27 @@ class LocalRuntime:
     # -- gateway callbacks -------------------------------------------------------------
 
     def _invoke_route(self, event: dict[str, Any]) -> Any:
-        runner = self.runners.get(wiring.CONNECTION_HANDLER.logical_id)
+        """The route's function, as the wiring says (the session check: the handler's)."""
+        route_key = (event.get("requestContext") or {}).get("routeKey") or event.get("routeKey")
+        function = ROUTE_FUNCTIONS.get(str(route_key), wiring.CONNECTION_HANDLER)
+        runner = self.runners.get(function.logical_id)
         if not self._ready or runner is None:
             return {
                 "statusCode": 503,
                 "body": json.dumps({"code": "STARTING", "message": "runtime is starting"}),
             }
         return runner.invoke(event)
+
+    async def _transcribe_stream(self, request: web.Request) -> web.StreamResponse:
+        if self._transcribe is None:
+            return web.json_response({"code": "STARTING", "message": "starting"}, status=503)
+        response: web.StreamResponse = await self._transcribe(request)
+        return response
+
+    def _recognized(self, recognizer: Recognizer) -> None:
+        self.recognitions.append(
+            (recognizer.audio_seconds, recognizer.cpu_seconds, recognizer.decode_seconds)
+        )
 
     def _page_config(self) -> dict[str, Any]:
         assert self.gateway is not None

@@ -37,6 +37,7 @@ from polycast.services.orchestrator import Orchestrator
 from polycast.services.processor import TranscriptProcessor
 from polycast.services.rate_governor import RateGovernor, ServiceLimits
 from polycast.services.session_sweeper import SessionSweeper
+from polycast.services.speaker import SpeakerGate, SpeakerService
 from polycast.services.translation_cache import TranslationCache
 
 if TYPE_CHECKING:
@@ -317,6 +318,46 @@ def broadcaster_dependencies(settings: Settings) -> Broadcaster:
 
 def connection_dependencies(settings: Settings) -> ConnectionService:
     return build_connection_service(settings, _listener_ports(settings, pool=10))
+
+
+def speaker_gate_dependencies(settings: Settings) -> SpeakerGate:
+    """The connection handler's speaker half: key check and the one-speaker rule."""
+    from polycast.adapters.aws import clients
+    from polycast.adapters.aws.speakers import ApiGatewayPresence, DynamoSpeakerStore
+
+    return SpeakerGate(
+        speakers=DynamoSpeakerStore(
+            clients.client("dynamodb", settings),
+            sessions_table=settings.sessions_table,
+            connections_table=settings.connections_table,
+        ),
+        presence=ApiGatewayPresence(clients.management_client(settings, pool=2)),
+    )
+
+
+def speaker_dependencies(settings: Settings) -> SpeakerService:
+    """The speaker function: its state, the stream, the URL signer, the connection."""
+    import boto3
+
+    from polycast.adapters.aws import clients
+    from polycast.adapters.aws.record_writer import KinesisRecordWriter
+    from polycast.adapters.aws.sender import ApiGatewaySender
+    from polycast.adapters.aws.speakers import CredentialsSigner, DynamoSpeakerStore
+
+    return SpeakerService(
+        speakers=DynamoSpeakerStore(
+            clients.client("dynamodb", settings),
+            sessions_table=settings.sessions_table,
+            connections_table=settings.connections_table,
+        ),
+        records=KinesisRecordWriter(
+            clients.client("kinesis", settings), settings.transcript_stream
+        ),
+        signer=CredentialsSigner(
+            boto3.session.Session(), settings.region, endpoint=settings.transcribe_endpoint
+        ),
+        sender=ApiGatewaySender(clients.management_client(settings, pool=2)),
+    )
 
 
 def session_sweeper_dependencies(settings: Settings) -> SessionSweeper:

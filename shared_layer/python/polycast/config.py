@@ -83,6 +83,8 @@ class Settings:
     session_idle_seconds: int = _env(Env.SESSION_IDLE_SECONDS, 1800)
     session_max_seconds: int = _env(Env.SESSION_MAX_SECONDS, 4 * 3600)
     polly_engine: str = _env(Env.POLLY_ENGINE, "neural")
+    # The speaker's recognition endpoint: "" = Amazon Transcribe in the region.
+    transcribe_endpoint: str = _env(Env.TRANSCRIBE_ENDPOINT, "")
     engines: Engines = _env(Env.POLYCAST_ENGINES, "aws")  # noqa: RUF009 (a str, immutable)
     metrics_namespace: str = _env(Env.POWERTOOLS_METRICS_NAMESPACE, wiring.METRICS_NAMESPACE)
     # Lambda's own (and boto3's): read, never handed to a function.

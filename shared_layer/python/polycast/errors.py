@@ -71,6 +71,30 @@ class JoinCodeInvalid(PolycastError):
     status = 403
 
 
+class SpeakerKeyRequired(PolycastError):
+    code = "SPEAKER_KEY_REQUIRED"
+    status = 401
+
+
+class SpeakerKeyInvalid(PolycastError):
+    code = "SPEAKER_KEY_INVALID"
+    status = 403
+
+
+class SpeakerConnected(PolycastError):
+    """The session has a live speaker connection already (one per session)."""
+
+    code = "SPEAKER_CONNECTED"
+    status = 409
+
+
+class NotSpeaker(PolycastError):
+    """A speaker action from a connection that is not (or no longer) the speaker."""
+
+    code = "FORBIDDEN"
+    status = 403
+
+
 class TransientError(PolycastError):
     """Throttling, 5xx, timeouts: worth retrying."""
 

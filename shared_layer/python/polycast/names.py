@@ -45,6 +45,9 @@ class Env:
     SESSION_MAX_SECONDS: Final = "SESSION_MAX_SECONDS"
     POLLY_ENGINE: Final = "POLLY_ENGINE"
     POLYCAST_ENGINES: Final = "POLYCAST_ENGINES"
+    # The speaker's recognition endpoint: empty = Amazon Transcribe in the region; the
+    # local runtime sets its own (ws://127.0.0.1:PORT).
+    TRANSCRIBE_ENDPOINT: Final = "TRANSCRIBE_ENDPOINT"
     POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
     # Lambda's own (the local runtime sets them too); boto3 and Settings read them.
@@ -65,6 +68,21 @@ class Action:
 
 
 LISTENER_ACTIONS: tuple[str, ...] = tuple(v for k, v in vars(Action).items() if k.isupper())
+
+
+class SpeakerAction:
+    """The session speaker's actions: route keys to the speaker function, each with its
+    JSON Schema ``schemas/actions/<name>.json``. Distinct from the listener actions, so
+    route selection on ``action`` sends them to the one function allowed to write."""
+
+    TRANSCRIBE_URL: Final = "transcribeUrl"
+    TRANSCRIPT: Final = "transcript"
+    PARTIAL: Final = "partial"
+
+
+SPEAKER_ACTIONS: tuple[str, ...] = tuple(v for k, v in vars(SpeakerAction).items() if k.isupper())
+# ``role`` query parameter of a speaker's $connect (listeners send none).
+SPEAKER_ROLE = "speaker"
 
 # WebSocket route keys beside the actions (API Gateway's own).
 CONNECT_ROUTE = "$connect"

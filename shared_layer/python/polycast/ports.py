@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from polycast.domain.glossary import Glossary, GlossaryRef
 from polycast.domain.models import AudioRef, Connection, Segment, Session
+from polycast.domain.speaker import SpeakerState
 from polycast.domain.translation_settings import TranslationSettings
 
 
@@ -230,3 +231,51 @@ class Sender(Protocol):
         ...
 
     def close(self, connection_id: str) -> None: ...
+
+
+# -- the speaker side -------------------------------------------------------------------
+
+
+class SpeakerStore(Protocol):
+    """The speaker's own state: key hash, live connection, last sequence acknowledged."""
+
+    def get(self, session_id: str) -> SpeakerState | None: ...
+
+    def set_key(self, session_id: str, key_hash: str) -> bool:
+        """Store the speaker key's hash on a session not ended; False when none."""
+        ...
+
+    def claim(self, session_id: str, connection_id: str, *, replacing: str | None) -> bool:
+        """Become the session's speaker connection: only when there is none, or when it
+        is still ``replacing`` (a connection found gone). False when another holds it."""
+        ...
+
+    def release(self, connection_id: str) -> str | None:
+        """Forget a speaker connection; its session id, or None if it was no speaker."""
+        ...
+
+    def session_of(self, connection_id: str) -> str | None: ...
+
+    def acknowledge(self, session_id: str, sequence: int) -> None:
+        """Raise the last sequence acknowledged to ``sequence`` (never lower it)."""
+        ...
+
+
+class Presence(Protocol):
+    """Is a WebSocket connection still open? (API Gateway GetConnection.)"""
+
+    def is_connected(self, connection_id: str) -> bool: ...
+
+
+class RecordWriter(Protocol):
+    """Writes records to the transcript stream, all under one partition key."""
+
+    def put(self, partition_key: str, records: Sequence[Mapping[str, Any]]) -> None:
+        """Several records go as one KPL aggregate; raises TransientError to retry."""
+        ...
+
+
+class TranscribeSigner(Protocol):
+    def sign(self, language_code: str, sample_rate: int) -> tuple[str, int]:
+        """A presigned streaming URL and its lifetime in seconds."""
+        ...

@@ -22,6 +22,8 @@ BUS_NAME = "polycast"
 Env = names.Env
 Action = names.Action
 LISTENER_ACTIONS = names.LISTENER_ACTIONS
+SpeakerAction, SPEAKER_ACTIONS = names.SpeakerAction, names.SPEAKER_ACTIONS
+SPEAKER_ROLE = names.SPEAKER_ROLE
 CONNECT_ROUTE, DISCONNECT_ROUTE = names.CONNECT_ROUTE, names.DISCONNECT_ROUTE
 DEFAULT_ROUTE = names.DEFAULT_ROUTE
 METRICS_NAMESPACE = names.METRICS_NAMESPACE
@@ -116,6 +118,9 @@ BROADCAST_QUEUE = Queue(
     "polycast-broadcast-events",
     "local runtime only: the broadcaster rule's SQS target, drained into the broadcaster",
 )
+SPEAKER_QUEUE = Queue(
+    "SpeakerEvents", "polycast-speaker-events", "local runtime only: the speaker rule's target"
+)
 ANALYTICS_QUEUE = Queue(
     "AnalyticsEvents",
     "polycast-analytics-events",
@@ -145,6 +150,8 @@ Grant = Literal[
     "polly",
     "websocket:manage",
     "stream:read",
+    "stream:write",
+    "transcribe:stream",
 ]
 
 
@@ -278,11 +285,27 @@ SESSION_SWEEPER = Function(
     description="Every minute: end sessions idle past SESSION_IDLE_SECONDS or older than "
     "SESSION_MAX_SECONDS (SessionEnded idle / maxDuration)",
 )
+# The only function that writes records or signs Transcribe URLs (the connection
+# handler admits the speaker, checking its key).
+SPEAKER = Function(
+    "Speaker",
+    "stream_processors/speaker",
+    "handler.lambda_handler",
+    env_vars=(
+        *(Env.SESSIONS_TABLE_NAME, Env.CONNECTIONS_TABLE_NAME, Env.TRANSCRIPT_STREAM_NAME),
+        *(Env.API_GATEWAY_ENDPOINT, Env.TRANSCRIBE_ENDPOINT, Env.POWERTOOLS_SERVICE_NAME),
+        Env.POWERTOOLS_METRICS_NAMESPACE,
+    ),
+    grants=(
+        *("sessions:read", "sessions:write", "connections:read", "stream:write"),
+        *("transcribe:stream", "websocket:manage"),
+    ),
+    memory_mb=512,
+    timeout_seconds=10,
+    description="Speaker actions -> Kinesis records; SessionEnded -> the speaker",
+)
 FUNCTIONS: tuple[Function, ...] = (
-    TRANSCRIPT_PROCESSOR,
-    BROADCASTER,
-    CONNECTION_HANDLER,
-    SESSION_SWEEPER,
+    *(TRANSCRIPT_PROCESSOR, BROADCASTER, CONNECTION_HANDLER, SESSION_SWEEPER, SPEAKER),
 )
 
 
@@ -382,7 +405,15 @@ ANALYTICS_RULE = Rule(
     tuple(t for t in EVENT_TYPES if t not in TEXT_EVENT_TYPES),
     local_queue=ANALYTICS_QUEUE,
 )
-RULES: tuple[Rule, ...] = (BROADCAST_RULE, ANALYTICS_RULE)
+# The speaker connection hears its session end (listeners hear it from the broadcaster).
+SPEAKER_RULE = Rule(
+    "SpeakerRule",
+    "session ends to the speaker function, which tells the speaker connection",
+    ("SessionEnded",),
+    target_function=SPEAKER,
+    local_queue=SPEAKER_QUEUE,
+)
+RULES: tuple[Rule, ...] = (BROADCAST_RULE, ANALYTICS_RULE, SPEAKER_RULE)
 
 
 @dataclass(frozen=True)
@@ -396,6 +427,7 @@ ROUTES: tuple[Route, ...] = (
     Route(DISCONNECT_ROUTE),
     Route(DEFAULT_ROUTE),
     *(Route(action) for action in LISTENER_ACTIONS),
+    *(Route(action, SPEAKER) for action in SPEAKER_ACTIONS),  # only the speaker writes
 )
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 # The listener page's session check (the $connect validation, no side effects), an
