@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
@@ -20,11 +20,12 @@ from polycast.composition import broadcaster_dependencies
 from polycast.config import Settings, metrics_namespace
 from polycast.errors import BadRequest
 from polycast.services.broadcaster import Broadcaster
+from polycast.tracing import lambda_tracer
 
 SERVICE = wiring.BROADCASTER.service_name
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=metrics_namespace(), service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = lambda_tracer(SERVICE)  # X-Ray deployed; nothing imported when tracing is off
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.broadcaster"}
 )

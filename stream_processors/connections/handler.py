@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.utilities.data_classes import (
     APIGatewayProxyEventV2,
@@ -41,10 +41,11 @@ from polycast.config import Settings
 from polycast.errors import PolycastError
 from polycast.services.connections import ConnectionService
 from polycast.services.speaker import SpeakerGate
+from polycast.tracing import lambda_tracer
 
 SERVICE = wiring.CONNECTION_HANDLER.service_name
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = lambda_tracer(SERVICE)  # X-Ray deployed; nothing imported when tracing is off
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.connections", "polycast.services.speaker"}
 )

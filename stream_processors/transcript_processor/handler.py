@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
@@ -41,6 +41,7 @@ from polycast.config import Settings, metrics_namespace
 from polycast.errors import PolycastError
 from polycast.services.orchestrator import Outcome
 from polycast.services.processor import BatchResult
+from polycast.tracing import lambda_tracer
 
 SERVICE = wiring.TRANSCRIPT_PROCESSOR.service_name
 MAX_VALUES_PER_METRIC = 100  # EMF's limit per metric per record
@@ -48,7 +49,7 @@ MAX_VALUES_PER_METRIC = 100  # EMF's limit per metric per record
 logger = Logger(service=SERVICE)
 NAMESPACE = metrics_namespace()
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = lambda_tracer(SERVICE)  # X-Ray deployed; nothing imported when tracing is off
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger,
     include={

@@ -39,6 +39,8 @@ class Tally:
     out_of_order_heard: int = 0
     late: int = 0  # arrived after the listener had played past them (shown, not played)
     faults_injected: int = 0
+    sdk_retries: int = 0  # attempts botocore made again (after a fault it retries)
+    backoff_seconds: float = 0.0  # the SDK's and the publisher's backoff, recorded not slept
     on_failure_records: int = 0
     dead_letters: int = 0
     listeners_left: int = 0
@@ -59,6 +61,8 @@ class Tally:
             "outOfOrderHeard": self.out_of_order_heard,
             "late": self.late,
             "faultsInjected": self.faults_injected,
+            "sdkRetries": self.sdk_retries,
+            "backoffSeconds": round(self.backoff_seconds, 3),
             "onFailureRecords": self.on_failure_records,
             "deadLetters": self.dead_letters,
             "listenersLeft": self.listeners_left,
@@ -90,8 +94,9 @@ WHERE = {
 def markdown_table(tallies: Sequence[Tally]) -> str:
     head = (
         "| fault | rate | where | segments sent | delivered | recorded failed | lost "
-        "| duplicates (sent / heard) | out of order (sent / heard) | late | faults injected |\n"
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        "| duplicates (sent / heard) | out of order (sent / heard) | late | faults injected "
+        "| SDK retries |\n"
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     )
     rows = []
     for t in tallies:
@@ -101,6 +106,6 @@ def markdown_table(tallies: Sequence[Tally]) -> str:
             f"| {t.delivered} | {t.recorded_failed} | {t.lost} "
             f"| {t.duplicates_sent} / {t.duplicates_heard} "
             f"| {t.out_of_order_sent} / {t.out_of_order_heard} | {t.late} "
-            f"| {t.faults_injected} |"
+            f"| {t.faults_injected} | {t.sdk_retries} |"
         )
     return head + "\n".join(rows) + "\n"

@@ -7,7 +7,7 @@ reason that never quotes the transcript text (reasons travel in events and logs)
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jsonschema import ValidationError
@@ -48,27 +48,29 @@ def _field(error: ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "record"
 
 
+# How each schema rule reads in a refusal: ``where`` is the field, ``value`` the rule's
+# own setting (a type, a limit), never the offending value.
+_REASONS: dict[str, Callable[[str, Any], str]] = {
+    "type": lambda where, value: f"{where} must be of type {value}",
+    "enum": lambda where, value: f"{where} must be one of {', '.join(map(str, value))}",
+    "minimum": lambda where, value: f"{where} must be >= {value}",
+    "maximum": lambda where, value: f"{where} must be <= {value}",
+    "minLength": lambda where, value: (
+        f"{where} must not be empty" if value == 1 else f"{where} is too short"
+    ),
+    "maxLength": lambda where, value: f"{where} is longer than {value} characters",
+    "pattern": lambda where, value: f"{where} is malformed",
+    "additionalProperties": lambda where, value: f"{where} has unexpected properties",
+}
+
+
 def _reason(error: ValidationError) -> str:
     """Describe a schema error without echoing the offending value."""
     where = _field(error)
-    rule, value = error.validator, error.validator_value
-    if rule == "type":
-        return f"{where} must be of type {value}"
-    if rule == "enum":
-        return f"{where} must be one of {', '.join(map(str, value))}"
-    if rule == "minimum":
-        return f"{where} must be >= {value}"
-    if rule == "maximum":
-        return f"{where} must be <= {value}"
-    if rule == "minLength":
-        return f"{where} must not be empty" if value == 1 else f"{where} is too short"
-    if rule == "maxLength":
-        return f"{where} is longer than {value} characters"
-    if rule == "pattern":
-        return f"{where} is malformed"
-    if rule == "additionalProperties":
-        return f"{where} has unexpected properties"
-    return f"{where} is invalid ({rule})"
+    reason = _REASONS.get(str(error.validator))
+    if reason is None:
+        return f"{where} is invalid ({error.validator})"
+    return reason(where, error.validator_value)
 
 
 def _raise_for(error: ValidationError) -> None:
