@@ -70,6 +70,7 @@ def connection_to_item(connection: Connection, expires_at: int) -> dict[str, Any
         "targetLanguage": {"S": connection.language},
         "connectedAt": {"N": str(connection.connected_at)},
         "paused": {"BOOL": connection.paused},
+        "audio": {"BOOL": connection.audio},
         "expiresAt": {"N": str(expires_at)},
     }
 
@@ -81,10 +82,21 @@ def connection_from_item(item: dict[str, Any]) -> Connection:
         language=item["targetLanguage"]["S"],
         connected_at=int(item.get("connectedAt", {}).get("N", "0")),
         paused=bool(item.get("paused", {}).get("BOOL", False)),
+        audio=bool(item.get("audio", {}).get("BOOL", True)),
     )
 
 
 # -- Sessions table ---------------------------------------------------------------------
+
+
+# Per-language captions-only counts live in top-level attributes
+# ``captionsOnly:<language>``: an ADD on a nested map path needs the map to exist
+# first, which items written before this attribute existed do not have.
+CAPTIONS_ONLY_PREFIX = "captionsOnly:"
+
+
+def captions_only_attribute(language: str) -> str:
+    return CAPTIONS_ONLY_PREFIX + language
 
 
 def session_key(session_id: str) -> dict[str, Any]:
@@ -95,6 +107,11 @@ def session_from_item(item: dict[str, Any]) -> Session:
     counts = {
         lang: int(value.get("N", "0"))
         for lang, value in (item.get("languageCounts", {}).get("M") or {}).items()
+    }
+    captions_only = {
+        name.removeprefix(CAPTIONS_ONLY_PREFIX): int(value.get("N", "0"))
+        for name, value in item.items()
+        if name.startswith(CAPTIONS_ONLY_PREFIX)
     }
     status = item.get("status", {}).get("S", "active")
     if status not in ("created", "ended"):
@@ -112,4 +129,5 @@ def session_from_item(item: dict[str, Any]) -> Session:
         created_at=created_at,
         last_activity_at=int(item.get("lastActivityAt", {}).get("N", "0")) or created_at,
         languages=tuple(v.get("S", "") for v in item.get("languages", {}).get("L", [])),
+        captions_only_counts=captions_only,
     )
