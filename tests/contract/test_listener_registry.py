@@ -208,11 +208,13 @@ def test_audio_off_and_on_moves_the_captions_only_count_once(registry: Stores) -
     registry.listeners.admit(listener("a"))
     registry.listeners.admit(listener("b"))
     session = registry.listeners.set_audio("a", False)
-    assert session is not None and session.captions_only_counts.get("es") == 1
+    assert session is not None
+    assert session.captions_only_counts.get("es") == 1
     registry.listeners.set_audio("a", False)  # a retry: nothing changes
     assert captions_only(registry) == {"es": 1}
     stored_a = registry.connections.get("a")
-    assert stored_a is not None and stored_a.audio is False
+    assert stored_a is not None
+    assert stored_a.audio is False
     assert registry.sessions.get(SESSION) is not None
     assert registry.sessions.get(SESSION).wants_audio("es")  # type: ignore[union-attr]
     registry.listeners.set_audio("a", True)
@@ -233,4 +235,5 @@ def test_leaving_or_switching_takes_the_captions_only_count_along(registry: Stor
     registry.listeners.remove("b")
     assert captions_only(registry) == {"fr": 1}
     session = registry.sessions.get(SESSION)
-    assert session is not None and not session.wants_audio("fr")
+    assert session is not None
+    assert not session.wants_audio("fr")

@@ -5,13 +5,35 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from polycast import schemas
 from polycast.domain import events
 from polycast.domain.models import AudioRef, LiveCaption
 from polycast.services.partial_marks import PartialMarks
+from polycast_kit.testing.audio import MemoryAudioStore
+from polycast_kit.testing.connections import MemoryConnectionStore
+from polycast_kit.testing.events import MemoryEventPublisher
 from polycast_kit.testing.listeners import MemoryListenerRegistry
+from polycast_kit.testing.segments import MemorySegmentLog
+from polycast_kit.testing.sender import RecordingSender
+from polycast_kit.testing.sessions import MemorySessionStore
 
-from .test_broadcaster import SESSION, World, segment, world  # noqa: F401  (fixture)
+from .test_broadcaster import SESSION, World, segment
+
+
+@pytest.fixture
+def world() -> World:
+    sessions = MemorySessionStore()
+    sessions.start(SESSION, "en")
+    return World(
+        sessions,
+        MemoryConnectionStore(page_size=7),
+        MemorySegmentLog(),
+        RecordingSender(),
+        MemoryEventPublisher(),
+        MemoryAudioStore(),
+    )
 
 
 def caption(sequence: int = 1, revision: int = 3, language: str = "es") -> LiveCaption:
@@ -42,7 +64,8 @@ def test_a_partial_after_its_segment_is_dropped(world: World) -> None:
     broadcaster.handle("PartialReady", events.partial_ready(caption(1, 3)))
     broadcaster.broadcast_segment(segment(1))
     late = broadcaster.handle("PartialReady", events.partial_ready(caption(1, 6)))
-    assert late.duplicate and late.delivered == 0
+    assert late.duplicate
+    assert late.delivered == 0
     assert [k[0] for k in kinds(world, "a")] == ["partial", "segment"]
 
 
@@ -89,6 +112,7 @@ def test_a_captions_only_listener_gets_segments_without_audio(world: World) -> N
     world.broadcaster().broadcast_segment(segment(1, audio=audio))
     (heard,) = world.sender.messages("ears")
     (read,) = world.sender.messages("eyes")
-    assert heard["audio"] is not None and read["audio"] is None
+    assert heard["audio"] is not None
+    assert read["audio"] is None
     assert read["text"] == heard["text"]
     schemas.validate("messages/segment", read)

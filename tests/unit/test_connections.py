@@ -257,24 +257,26 @@ def test_audio_off_counts_the_listener_captions_only_and_catch_up_sends_no_audio
     schemas.validate("messages/ack", ack)
     assert ack == {"type": "ack", "action": "audio", "on": False} == again
     session = world.sessions.get(SESSION)
-    assert session is not None and session.captions_only_counts == {"es": 1}
+    assert session is not None
+    assert session.captions_only_counts == {"es": 1}
     assert session.wants_audio("es")  # "ears" still listens
 
     world.service.disconnect("ears")
     session = world.sessions.get(SESSION)
-    assert session is not None and not session.wants_audio("es")
+    assert session is not None
+    assert not session.wants_audio("es")
 
     audio = AudioRef(data_b64="//s=", size=2)
-    world.segments.record(
-        Segment(SESSION, 1, "es", "en", "Hola", "Hello", audio), ttl_seconds=60
-    )
+    world.segments.record(Segment(SESSION, 1, "es", "en", "Hola", "Hello", audio), ttl_seconds=60)
     world.service.act("eyes", "catchUp", {"fromSequence": 0})
     segment = world.sender.messages("eyes")[2]
-    assert segment["type"] == "segment" and segment["audio"] is None
+    assert segment["type"] == "segment"
+    assert segment["audio"] is None
 
     world.service.act("eyes", "audio", {"on": True})
     session = world.sessions.get(SESSION)
-    assert session is not None and session.captions_only_counts == {"es": 0}
+    assert session is not None
+    assert session.captions_only_counts == {"es": 0}
 
 
 def test_audio_action_is_checked_against_its_schema(world: World) -> None:

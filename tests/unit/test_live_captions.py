@@ -37,7 +37,8 @@ def test_a_short_clause_waits_and_a_long_run_without_one_is_taken() -> None:
     assert next_chunk("Yes, well", 0) is None  # "Yes," is under MIN_CLAUSE_WORDS
     words = " ".join(["word"] * 10)
     chunk = next_chunk(words, 0)
-    assert chunk is not None and chunk.words == 10
+    assert chunk is not None
+    assert chunk.words == 10
     assert next_chunk(words + " more", 10) is None
 
 
@@ -65,7 +66,8 @@ def test_a_partial_record_parses_and_validates() -> None:
     with pytest.raises(InvalidRecord):
         parse_record(json.dumps({**body, "extra": 1}))
     odd = parse_record(json.dumps({**body, "stableText": "Something else"}))
-    assert isinstance(odd, Partial) and odd.stable_text == ""  # not a prefix: trust none
+    assert isinstance(odd, Partial)
+    assert odd.stable_text == ""
 
 
 # ---- the service -----------------------------------------------------------------------

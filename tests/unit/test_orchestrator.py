@@ -344,9 +344,11 @@ def test_a_language_whose_listeners_all_chose_captions_only_is_not_synthesized(
     assert session is not None
     world.sessions.sessions[SESSION] = replace(session, captions_only_counts={"es": 1, "fr": 1})
     outcome = world.orchestrator.process(transcript(), 3)
-    assert outcome.languages_processed == 2 and outcome.audio_missing == {}
+    assert outcome.languages_processed == 2
+    assert outcome.audio_missing == {}
     assert sorted(t for _, t in world.translator.calls) == ["es", "fr"]
     assert [lang for lang, _ in world.synthesizer.calls] == ["es"]  # fr: captions only
     segments = world.segments()
-    assert segments["fr"]["audio"] is None and segments["fr"]["text"].startswith("[fr]")
+    assert segments["fr"]["audio"] is None
+    assert segments["fr"]["text"].startswith("[fr]")
     assert segments["es"]["audio"] is not None
