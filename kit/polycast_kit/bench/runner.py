@@ -26,6 +26,7 @@ from polycast_kit.bench import (
     fan_out,
     latency_budget,
     local_engines,
+    partials,
     requests,
 )
 from polycast_kit.bench.sizes import Progress, Size
@@ -40,6 +41,7 @@ SCENARIOS: dict[str, Scenario] = {
     local_engines.NAME: local_engines.run,
     cache.NAME: cache.run,
     latency_budget.NAME: latency_budget.run,
+    partials.NAME: partials.run,
 }
 
 

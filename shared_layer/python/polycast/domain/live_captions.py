@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MIN_CLAUSE_WORDS = 3
-MAX_CHUNK_WORDS = 10
+MAX_CHUNK_WORDS = 6
 CLAUSE_END = (",", ";", ":", ".", "?", "!", "…", "—", "–", ")", '"', "»", "”")
 
 
