@@ -41,10 +41,24 @@ def tally(run: ReliabilityRun) -> Tally:
 
     received: dict[str, list[int]] = defaultdict(list)
     for cid, frames in run.sender.delivered.items():
+        finals: set[int] = set()
+        captions: set[tuple[int, str]] = set()
         for frame in frames:
             message = json.loads(frame)
             if message.get("type") == "segment":
                 received[cid].append(int(message["sequence"]))
+                finals.add(int(message["sequence"]))
+            elif message.get("type") == "partial":
+                # Live captions: never after their segment, never the same one twice.
+                tally.partials_sent += 1
+                sequence = int(message["sequence"])
+                if any(seq >= sequence for seq in finals):
+                    tally.partials_after_segment += 1
+                    tally.failures.append(f"partial after its segment: {cid} #{sequence}")
+                if (sequence, message["text"]) in captions:
+                    tally.partials_twice += 1
+                    tally.failures.append(f"partial twice: {cid} #{sequence}")
+                captions.add((sequence, message["text"]))
 
     failed_records = _given_up(run)
     dead = {
