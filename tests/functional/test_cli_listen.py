@@ -37,6 +37,8 @@ WAITING = {
     "sourceLanguage": "en",
     "message": "waiting for the speaker",
 }
+
+
 def partial(sequence: int, text: str) -> dict[str, Any]:
     return {
         "type": "partial",
