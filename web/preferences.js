@@ -48,6 +48,10 @@ export class Preferences {
   showSources() {
     return this.get("showSources") === "true";
   }
+
+  captionsOnly() {
+    return this.get("captionsOnly") === "true";
+  }
 }
 
 /**
