@@ -160,6 +160,13 @@ def headline(name: str, result: Mapping[str, Any]) -> str:
             f"end of sentence → caption+audio p50 {r['endOfSentenceToFirstAudio']['p50Seconds']} s"
             f" (polling), {fast['p50Seconds']} s (enhanced fan-out)"
         )
+    if name == partials.NAME:
+        lag = r["captionLag"]
+        return (
+            f"erasure {r['erasure']['value']} (≤ {r['erasure']['bar']}),"
+            f" caption lag p50 {lag['p50Seconds']} s / p95 {lag['p95Seconds']} s"
+            f" (finals only {lag['finalsOnly']['p50Seconds']} / {lag['finalsOnly']['p95Seconds']})"
+        )
     return ""
 
 
