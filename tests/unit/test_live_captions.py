@@ -64,7 +64,7 @@ def test_a_partial_record_parses_and_validates() -> None:
         A, "en", 13, "Our next speaker comes from", "Our next speaker"
     )
     with pytest.raises(InvalidRecord):
-        parse_record(json.dumps({**body, "extra": 1}))
+        parse_record(json.dumps({**body, "sequence": "13"}))
     odd = parse_record(json.dumps({**body, "stableText": "Something else"}))
     assert isinstance(odd, Partial)
     assert odd.stable_text == ""
@@ -212,3 +212,22 @@ def test_a_bad_partial_is_rejected_and_a_failing_one_fails_nothing(world: World)
     assert failures(result.response()) == []
     assert result.rejected == 1
     assert world.events("PartialReady") == []
+
+
+def test_waiting_listeners_of_a_created_session_see_captions_an_ended_one_none() -> None:
+    sessions = MemorySessionStore()
+    sessions.create(A, "en", languages=("es",))
+    sessions.set_listeners(A, {"es": 1})
+    service = LiveCaptions(
+        sessions=sessions,
+        translator=FakeTranslator(),
+        publisher=MemoryEventPublisher(),
+        min_interval=0.0,
+    )
+    try:
+        assert service.offer(partial("Our next speaker, who flew in today,")).published == 1
+        sessions.end(A, reason="done")
+        later = partial("A new sentence starts here,", 14)
+        assert service.offer(later).skipped == "session not live"
+    finally:
+        service.close()

@@ -129,7 +129,9 @@ class LiveCaptions:
             if partial.sequence != state.sequence:
                 state.sequence, state.drafts = partial.sequence, {}
             session = self.sessions.get(partial.session_id)
-            if session is None or session.status != "active" or session.paused:
+            # A created session's listeners are waiting: they see the first sentence
+            # grow too (its final transcript starts the session).
+            if session is None or session.status == "ended" or session.paused:
                 return CaptionOutcome(skipped="session not live")
             if session.listener_count <= 0 or not session.active_languages:
                 return CaptionOutcome(skipped="no listeners")
