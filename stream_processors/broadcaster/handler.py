@@ -1,5 +1,5 @@
-"""Broadcaster Lambda: one EventBridge event (SegmentReady, BroadcastSlice or SessionEnded)
-→ listeners; an audience over AUDIENCE_SLICE_SIZE is split into BroadcastSlice events.
+"""Broadcaster Lambda: one EventBridge event (SegmentReady, BroadcastSlice, PartialReady or
+SessionEnded) → listeners; an audience over AUDIENCE_SLICE_SIZE is split into BroadcastSlice events.
 
 Thin: the fan-out lives in ``polycast.services.broadcaster``; this file adds the
 Powertools plumbing (JSON logs correlated by sessionId, EMF metrics, tracing).
@@ -59,7 +59,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"status": "rejected", "code": exc.code, "reason": exc.message}
 
     rate = result.success_rate
-    if rate is not None:
+    # Live captions are disposable: the success-rate alarm is about segments.
+    if rate is not None and detail_type != "PartialReady":
         metrics.add_metric(name="BroadcastSuccessRate", unit=MetricUnit.Percent, value=rate)
     return {
         "status": "duplicate" if result.duplicate else "split" if result.slices else "ok",

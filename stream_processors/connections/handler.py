@@ -1,6 +1,6 @@
 """Connection handler Lambda: the WebSocket routes ``$connect``, ``$disconnect``, the
 listener actions (``polycast.wiring.LISTENER_ACTIONS``: ping, catchUp,
-switchLanguage, pause, resume) and ``$default``; and the session check
+switchLanguage, pause, resume, audio) and ``$default``; and the session check
 ``GET /sessions/{sessionId}`` (an HTTP API event). WebSocket events are read through
 Powertools' ``APIGatewayWebSocketEvent``, the session check through
 ``APIGatewayProxyEventV2``.

@@ -1,4 +1,5 @@
-"""Transcript processor Lambda: Kinesis batches (and the seed's direct invoke) → SegmentReady.
+"""Transcript processor Lambda: Kinesis batches (and the seed's direct invoke) → SegmentReady
+(and, for ``partial`` records, PartialReady live captions: ``polycast.services.live_captions``).
 
 Thin: the work lives in ``polycast.services.processor`` and ``.orchestrator``; this
 file adds the Powertools plumbing (JSON logs correlated by sessionId, EMF metrics in

@@ -115,6 +115,20 @@ def test_redelivered_and_reordered_events_reach_each_listener_once() -> None:
     assert tally.recorded_failed == 0 or tally.on_failure_records > 0
 
 
+@pytest.mark.parametrize("fault", ["redelivery", "throttling"])
+def test_live_captions_never_follow_their_segment_nor_come_twice(fault: str) -> None:
+    """Partials before every transcript, EventBridge duplicating and shuffling each
+    delivery round (or every port throttled): each listener gets live captions, never
+    one after its sequence's segment, never one twice; the segments are as ever."""
+    harness, tally = run(Scenario(fault, 0.3, partials=True))
+    check(tally)
+    assert tally.partials_sent > 0
+    assert tally.partials_after_segment == 0, tally.failures
+    assert tally.partials_twice == 0, tally.failures
+    assert tally.to_json()["partialsSent"] == tally.partials_sent
+    assert harness.bus.of_type("PartialReady")
+
+
 def test_kinesis_partial_batch_failures_replay_without_duplicates() -> None:
     harness, tally = run(Scenario("redelivery", 0.3, seed=5))
     invocations = harness.poller.cursors[harness.kinesis.shard_id]

@@ -26,6 +26,7 @@ from polycast_kit.bench import (
     fan_out,
     latency_budget,
     local_engines,
+    partials,
     requests,
 )
 from polycast_kit.bench.sizes import Progress, Size
@@ -40,6 +41,7 @@ SCENARIOS: dict[str, Scenario] = {
     local_engines.NAME: local_engines.run,
     cache.NAME: cache.run,
     latency_budget.NAME: latency_budget.run,
+    partials.NAME: partials.run,
 }
 
 
@@ -167,6 +169,15 @@ def _latency_budget(r: Mapping[str, Any]) -> str:
     )
 
 
+def _partials(r: Mapping[str, Any]) -> str:
+    lag = r["captionLag"]
+    return (
+        f"erasure {r['erasure']['value']} (≤ {r['erasure']['bar']}),"
+        f" caption lag p50 {lag['p50Seconds']} s / p95 {lag['p95Seconds']} s"
+        f" (finals only {lag['finalsOnly']['p50Seconds']} / {lag['finalsOnly']['p95Seconds']})"
+    )
+
+
 HEADLINES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     critical_path.NAME: _critical_path,
     batch.NAME: _batch,
@@ -175,6 +186,7 @@ HEADLINES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     local_engines.NAME: _local_engines,
     cache.NAME: _cache,
     latency_budget.NAME: _latency_budget,
+    partials.NAME: _partials,
 }
 
 

@@ -44,7 +44,7 @@ def tally(run: ReliabilityRun) -> Tally:
         for c in page
     }
     _check_counts(run, tally, remaining)
-    received = _received(run)
+    received = _received(run, tally)
     _account_segments(run, tally, remaining, received)
     _account_playback(tally, received)
     return tally
@@ -65,14 +65,29 @@ def _count_retries(run: ReliabilityRun, tally: Tally) -> None:
     tally.dead_letters = len(run.dead_letters)
 
 
-def _received(run: ReliabilityRun) -> dict[str, list[int]]:
-    """The segment sequences each connection was sent, in the order posted."""
+def _received(run: ReliabilityRun, tally: Tally) -> dict[str, list[int]]:
+    """The segment sequences each connection was sent, in the order posted; live
+    captions checked on the way (never after their segment, never twice)."""
     received: dict[str, list[int]] = defaultdict(list)
     for cid, frames in run.sender.delivered.items():
+        finals: set[int] = set()
+        captions: set[tuple[int, str]] = set()
         for frame in frames:
             message = json.loads(frame)
             if message.get("type") == "segment":
                 received[cid].append(int(message["sequence"]))
+                finals.add(int(message["sequence"]))
+            elif message.get("type") == "partial":
+                # Live captions: never after their segment, never the same one twice.
+                tally.partials_sent += 1
+                sequence = int(message["sequence"])
+                if any(seq >= sequence for seq in finals):
+                    tally.partials_after_segment += 1
+                    tally.failures.append(f"partial after its segment: {cid} #{sequence}")
+                if (sequence, message["text"]) in captions:
+                    tally.partials_twice += 1
+                    tally.failures.append(f"partial twice: {cid} #{sequence}")
+                captions.add((sequence, message["text"]))
     return received
 
 

@@ -42,7 +42,7 @@ from polycast_kit.testing.synthesizer import FakeSynthesizer
 from polycast_kit.testing.translation_cache import MemoryTranslationCacheStore
 from polycast_kit.testing.translator import FakeTranslator
 
-BROADCASTER_EVENTS = frozenset({"SegmentReady", "BroadcastSlice", "SessionEnded"})
+BROADCASTER_EVENTS = frozenset({"SegmentReady", "BroadcastSlice", "PartialReady", "SessionEnded"})
 ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
 
 
@@ -118,6 +118,8 @@ class ReliabilityRun:
         )
         self.orchestrator = deps.orchestrator
         self.processor = deps.processor
+        # No pacing: every partial is captioned (the most for ordering to go wrong).
+        self.processor.live_captions.min_interval = 0.0
         self.broadcaster = composition.build_broadcaster(
             settings,
             composition.ListenerPorts(
@@ -167,6 +169,8 @@ class ReliabilityRun:
         """The transcripts, interleaved across sessions, as producers put them."""
         for seq in range(1, self.scenario.transcripts + 1):
             for n in range(self.scenario.sessions):
+                if self.scenario.partials:
+                    self._partials(n, seq)
                 body = {
                     "sessionId": self.session_id(n),
                     "sequence": seq,
@@ -175,6 +179,20 @@ class ReliabilityRun:
                     "emotionDynamics": {"emotion": "happy", "intensity": 0.7},
                 }
                 self.kinesis.put(self.session_id(n), json.dumps(body).encode())
+
+    def _partials(self, n: int, seq: int) -> None:
+        """The live captions of one sentence as the recognizer would grow them."""
+        words = f"Sentence {seq} of talk {n}, it matters, really and truly, to us".split()
+        for stable in (5, 7, 10):  # captions at 5 and 10 words (clause ends)
+            body = {
+                "type": "partial",
+                "sessionId": self.session_id(n),
+                "sequence": seq,
+                "sourceLanguage": "en",
+                "text": " ".join(words[: stable + 1]),
+                "stableText": " ".join(words[:stable]),
+            }
+            self.kinesis.put(self.session_id(n), json.dumps(body).encode())
 
     def deliver_events(self) -> bool:
         """One delivery round of the bus; True when something was delivered."""

@@ -17,6 +17,7 @@ class Scenario:
     listeners: tuple[tuple[str, int], ...] = (("es", 3), ("fr", 2), ("de", 2))
     slice_size: int = 2  # small, so the es audience is split across invocations
     seed: int = 6
+    partials: bool = False  # live captions (partial records) before each transcript
 
     @property
     def label(self) -> str:
@@ -45,6 +46,9 @@ class Tally:
     dead_letters: int = 0
     listeners_left: int = 0
     counts_consistent: bool = True
+    partials_sent: int = 0  # live-caption frames posted
+    partials_after_segment: int = 0  # a partial posted after its sequence's segment
+    partials_twice: int = 0  # the same partial posted to one listener again
     failures: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -67,6 +71,15 @@ class Tally:
             "deadLetters": self.dead_letters,
             "listenersLeft": self.listeners_left,
             "countsConsistent": self.counts_consistent,
+            **(
+                {
+                    "partialsSent": self.partials_sent,
+                    "partialsAfterSegment": self.partials_after_segment,
+                    "partialsTwice": self.partials_twice,
+                }
+                if self.scenario.partials
+                else {}
+            ),
         }
 
 

@@ -15,6 +15,7 @@ from jsonschema import ValidationError
 from polycast.domain.emotion_hints import read_emotion
 from polycast.domain.languages import check_language
 from polycast.domain.models import (
+    Partial,
     Record,
     SessionEnd,
     SessionPause,
@@ -38,7 +39,14 @@ MAX_TRANSCRIPT_BYTES = 10_000
 MAX_TRANSCRIPT_CHARS = MAX_TRANSCRIPT_BYTES  # a character is at least one byte
 MAX_RECORD_BYTES = 64 * 1024
 
-RECORD_TYPES = ("transcript", "sessionStarted", "sessionEnded", "sessionPaused", "sessionResumed")
+RECORD_TYPES = (
+    "transcript",
+    "partial",
+    "sessionStarted",
+    "sessionEnded",
+    "sessionPaused",
+    "sessionResumed",
+)
 
 # The seed's direct-invoke event: these fields are required, in this order.
 DIRECT_INVOKE_REQUIRED = ("sessionId", "sourceLanguage", "transcriptText")
@@ -141,12 +149,32 @@ def _transcript(data: Mapping[str, Any]) -> Transcript:
     )
 
 
+def _partial(data: Mapping[str, Any]) -> Partial:
+    text = data["text"]
+    stable = data.get("stableText") or ""
+    if not text.startswith(stable):
+        # A recognizer's stable part is a prefix of its hypothesis; anything else is
+        # a producer bug, and a live caption is disposable: keep the text, trust none.
+        stable = ""
+    return Partial(
+        session_id=data["sessionId"],
+        source_language=data["sourceLanguage"],
+        sequence=int(data["sequence"]),
+        text=text,
+        stable_text=stable,
+    )
+
+
 def parse_record(raw: bytes | str | Mapping[str, Any]) -> Record:
     """One stream record → a :data:`Record` (transcript or session control); else BadRequest."""
     data = _load(raw)
     kind = data.get("type", "transcript")
     if kind == "transcript":
         return _transcript(data)
+    if kind == "partial":
+        _check("records/partial", data)
+        check_language(data["sourceLanguage"])
+        return _partial(data)
     if kind == "sessionStarted":
         _check("records/sessionStarted", data)
         check_language(data["sourceLanguage"])
