@@ -27,6 +27,7 @@ from polycast_kit.bench import (
     latency_budget,
     local_engines,
     requests,
+    speech,
 )
 from polycast_kit.bench.sizes import Progress, Size
 
@@ -40,6 +41,7 @@ SCENARIOS: dict[str, Scenario] = {
     local_engines.NAME: local_engines.run,
     cache.NAME: cache.run,
     latency_budget.NAME: latency_budget.run,
+    speech.NAME: speech.run,
 }
 
 
@@ -157,6 +159,11 @@ def headline(name: str, result: Mapping[str, Any]) -> str:
         return (
             f"end of sentence → caption+audio p50 {r['endOfSentenceToFirstAudio']['p50Seconds']} s"
             f" (polling), {fast['p50Seconds']} s (enhanced fan-out)"
+        )
+    if name == speech.NAME:
+        return (
+            f"end of utterance → caption p50 {r['p50Seconds']} s, p95 {r['p95Seconds']} s;"
+            f" real-time factor {r['ratio']}"
         )
     return ""
 

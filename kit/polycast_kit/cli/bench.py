@@ -21,6 +21,7 @@ SCENARIO_NAMES = (
     "local-engines",
     "cache",
     "latency-budget",
+    "speech",
 )
 
 
