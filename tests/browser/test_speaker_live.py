@@ -127,8 +127,10 @@ def test_spoken_into_the_speaker_page_read_on_the_listener_page(
         "() => document.getElementById('live-text').textContent.trim().length > 3",
         timeout=60_000,
     )
+    save_screenshot(speaker, "speaker-live-hearing-desktop")
     # ...and every sentence is sent and acknowledged by the session.
     speaker.wait_for_function(DELIVERED, arg=len(SCRIPT), timeout=120_000)
+    save_screenshot(speaker, "speaker-live-desktop")
     speaker.click("#talk")  # Stop, before the looped file speaks again
     wait_status(speaker, "Ready")
     spoken_seconds = time.monotonic() - began
@@ -144,7 +146,6 @@ def test_spoken_into_the_speaker_page_read_on_the_listener_page(
     print(f"\nspeaker page: {len(sent)} sentences in {spoken_seconds:.1f} s, WER {wer:.3f}")
     assert wer <= MAX_WER, recognized
     check_page(speaker, "live speaker, sentences delivered")
-    save_screenshot(speaker, "speaker-live-desktop")
 
     wait_for_captions(listener, len(SCRIPT), timeout=90_000)
     captions = listener.eval_on_selector_all(
@@ -158,6 +159,9 @@ def test_spoken_into_the_speaker_page_read_on_the_listener_page(
     assert [c[0] for c in captions][: len(SCRIPT)] == [s[0] for s in sent][: len(SCRIPT)]
     assert {c[1] for c in captions} == {"fr"}
     assert all(c[2].strip() for c in captions)
+    # The text-size row is one line tall (it once took 12rem of the phone's height).
+    row = listener.eval_on_selector("label[for=text-size]", "l => l.offsetHeight")
+    assert row <= 64, f"the text size row is {row}px tall"
     check_page(listener, "live listener, French captions")
     save_screenshot(listener, "listener-live-fr-phone")
     assert not errors, errors
