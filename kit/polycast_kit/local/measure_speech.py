@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -41,9 +42,10 @@ import boto3
 import websockets
 
 from polycast import wiring
+from polycast.adapters.aws.sessions import DynamoSessionStore
+from polycast.adapters.aws.speakers import DynamoSpeakerStore
 from polycast.domain.session_ids import new_session_id
-from polycast_kit.cli.produce import TranscriptProducer
-from polycast_kit.cli.session_cmd import create_session
+from polycast.services.connections import hash_join_code
 from polycast_kit.local.measure import percentile
 from polycast_kit.local.runtime import LocalRuntime
 from polycast_kit.transcribe.festival import SpokenTalk, speak
@@ -195,8 +197,25 @@ def _warm_up(runtime: LocalRuntime, session_id: str) -> float:
         "transcriptText": "Welcome, the talk begins in a moment.",
     }
     put_at = time.time()
-    TranscriptProducer(kinesis, endpoints.transcript_stream).send([record])
+    kinesis.put_record(
+        StreamName=endpoints.transcript_stream,
+        PartitionKey=session_id,
+        Data=json.dumps(record).encode(),
+    )
     return put_at
+
+
+def _create_session(runtime: LocalRuntime, languages: Sequence[str]) -> tuple[str, str]:
+    """A created session with a speaker key (stored hashed), as ``polycast session
+    create`` makes it; its id and key."""
+    ddb = _client("dynamodb", runtime)
+    table = wiring.SESSIONS.local_name
+    session_id, key = new_session_id(), secrets.token_urlsafe(24)
+    created = DynamoSessionStore(ddb, table).create(session_id, "en", languages=tuple(languages))
+    speakers = DynamoSpeakerStore(ddb, sessions_table=table, connections_table="")
+    if not created or not speakers.set_key(session_id, hash_join_code(key)):
+        raise RuntimeError(f"session {session_id} could not be created")
+    return session_id, key
 
 
 def _client(service: str, runtime: LocalRuntime) -> Any:
@@ -221,23 +240,8 @@ def measure_speech_latency(
     """Speak ``sentences`` (Festival) into an in-process runtime; the figures as JSON."""
     talk = speak(sentences, gap_seconds=gap_seconds)
     with LocalRuntime(aws_port=0, ws_port=0, state_dir=None) as runtime:
-        endpoints = runtime.endpoints
-        assert endpoints is not None
-        ddb = _client("dynamodb", runtime)
-        session_id = new_session_id()
-        links = create_session(
-            ddb,
-            wiring.SESSIONS.local_name,
-            endpoints.listener_page,
-            session_id,
-            source="en",
-            languages=tuple(languages),
-        )
-        if links is None:
-            raise RuntimeError(f"session {session_id} could not be created")
-        run = asyncio.run(
-            _speak_and_listen(runtime, session_id, str(links["speakerKey"]), talk, languages)
-        )
+        session_id, key = _create_session(runtime, languages)
+        run = asyncio.run(_speak_and_listen(runtime, session_id, key, talk, languages))
         recognitions = list(runtime.recognitions)
     return summarize(talk, run, recognitions, languages)
 
