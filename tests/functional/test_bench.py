@@ -29,6 +29,7 @@ SCENARIOS = (
     "cache",
     "latency-budget",
     "partials",
+    "speech",
 )
 
 
@@ -164,6 +165,20 @@ def test_local_engines_complete_and_share(bench: dict[str, Any]) -> None:
     ]
     assert r["ratio"] == pytest.approx(share, abs=1e-3)
     assert r["endToEndMs"]["p50"] <= r["endToEndMs"]["p95"]
+
+
+def test_speech_ratio_is_the_recognizers_real_time_factor(bench: dict[str, Any]) -> None:
+    r = scenario(bench, "speech")
+    rtf = r["realTimeFactor"]
+    assert rtf["audioSeconds"] > 0
+    assert r["ratio"] == pytest.approx(rtf["decodingCpuSeconds"] / rtf["audioSeconds"], abs=2e-3)
+    assert r["barKind"] == "max"
+    assert r["complete"] is True, r["recognized"]
+    latency = r["endOfUtteranceToCaption"]
+    assert latency["count"] == r["sentencesSpoken"] * len(r["languages"])
+    assert r["p50Seconds"] <= r["p95Seconds"] == latency["p95Seconds"]
+    passes = verdict(r) and r["p95Seconds"] <= latency["bar"]
+    assert r["pass"] is passes
 
 
 def test_cache_saves_every_repeat(bench: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ from polycast_kit.bench import (
     local_engines,
     partials,
     requests,
+    speech,
 )
 from polycast_kit.bench.sizes import Progress, Size
 
@@ -42,6 +43,7 @@ SCENARIOS: dict[str, Scenario] = {
     cache.NAME: cache.run,
     latency_budget.NAME: latency_budget.run,
     partials.NAME: partials.run,
+    speech.NAME: speech.run,
 }
 
 
@@ -178,6 +180,13 @@ def _partials(r: Mapping[str, Any]) -> str:
     )
 
 
+def _speech(r: Mapping[str, Any]) -> str:
+    return (
+        f"end of utterance → caption p50 {r['p50Seconds']} s, p95 {r['p95Seconds']} s;"
+        f" real-time factor {r['ratio']}"
+    )
+
+
 HEADLINES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     critical_path.NAME: _critical_path,
     batch.NAME: _batch,
@@ -187,6 +196,7 @@ HEADLINES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     cache.NAME: _cache,
     latency_budget.NAME: _latency_budget,
     partials.NAME: _partials,
+    speech.NAME: _speech,
 }
 
 

@@ -22,6 +22,7 @@ SCENARIO_NAMES = (
     "cache",
     "latency-budget",
     "partials",
+    "speech",
 )
 
 
