@@ -25,6 +25,7 @@ from local_e2e_support import (
     stop_runtime,
 )
 
+from polycast import schemas
 from polycast_kit.cli.main import main
 
 pytestmark = pytest.mark.e2e
@@ -339,7 +340,14 @@ def test_the_session_check_answers_like_connect_without_side_effects(
     before = counts(controls, session_id)
 
     status, body, headers = check(controls, session_id, "es")
-    assert (status, body) == (200, {"ok": True, "sessionId": session_id, "targetLanguage": "es"})
+    assert status == 200
+    assert {k: body[k] for k in ("ok", "sessionId", "targetLanguage", "status")} == {
+        "ok": True,
+        "sessionId": session_id,
+        "targetLanguage": "es",
+        "status": "active",
+    }
+    schemas.validate("http/sessionCheck", body)
     assert headers["Cache-Control"] == "no-store"
     assert check(controls, session_id, "en")[0] == 200  # the source language
     status, _, headers = check(controls, session_id, "es", method="HEAD")

@@ -25,6 +25,7 @@ from speech_support import (
 )
 
 from polycast.schemas import validate
+from polycast_kit.cli.session_share import JOIN_CODE_DIGITS
 from polycast_kit.transcribe import eventstream
 from polycast_kit.transcribe.festival import noise, silence, speak, wav_bytes
 
@@ -308,7 +309,8 @@ def test_a_join_code_is_generated_printed_once_and_stored_hashed(runtime: Runnin
     links = json.loads(done.stdout)
     assert set(links) >= {"sessionId", "speakerUrl", "speakerKey", "listenerUrls", "joinUrl"}
     code = links["joinCode"]
-    assert len(code) == 8
+    assert len(code) == JOIN_CODE_DIGITS  # digits, read aloud in a hall
+    assert code.isdigit()
     item = sessions_item(runtime, "coded-session-209")
     assert item["joinCodeHash"]["S"].startswith("pbkdf2_sha256$")
     assert code not in str(item)
