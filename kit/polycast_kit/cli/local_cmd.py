@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import socket
 import sys
@@ -159,7 +160,21 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        print("stopping...", file=out, flush=True)
+        print("stopping... (Ctrl-C again to stop at once)", file=out, flush=True)
+        exit_at_once_on_second_signal()
         runtime.stop()
         print("stopped.", file=out, flush=True)
     return 0
+
+
+def exit_at_once_on_second_signal() -> None:
+    """While stopping, a second Ctrl-C or SIGTERM ends the process at once: nothing of
+    the runtime outlives it (state is in memory; the state lock is the kernel's)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        print("polycast local: stopped at once", file=sys.stderr, flush=True)
+        os._exit(130)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)

@@ -93,7 +93,9 @@ class QueueDrain:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.wait_seconds + 10)
-        self._pool.shutdown(wait=True)
+        # Events not started stay on the queue (SQS redelivers them to the next runtime
+        # of a persistent bus; here the bus ends with the runtime).
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -360,18 +360,21 @@ class LocalRuntime:
     def stop(self) -> None:
         """Stop everything started, in reverse; safe to call twice or after a failed start."""
         self._ready = False
-        if self.gateway is not None:
-            self.gateway.stop()
-            self.gateway = None
+        # Producers of work first, the gateway last: a drain finishes the event in hand
+        # by posting to listeners, which is quick while the gateway still answers (and
+        # slow, retried by the SDK, once it has gone).
         for timer in self.timers:
             timer.stop()
         self.timers.clear()
-        for drain in self.drains:
-            drain.stop()
-        self.drains.clear()
         if self.poller is not None:
             self.poller.stop()
             self.poller = None
+        for drain in self.drains:
+            drain.stop()
+        self.drains.clear()
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
         self.aws.stop()
         # Only the lock holder's file is removed: a refused second runtime never wrote
         # one, and must never delete the running one's.
