@@ -7,7 +7,10 @@ page, a closed connection is reported and reopened with ``catchUp`` from the las
 sentence heard (``--no-reconnect`` exits instead); waiting, pause, resume and end
 notices are shown. ``--url`` takes the WebSocket URL or the listener page's URL
 (its ``config.json`` names the WebSocket URL; its query may give session and
-language).
+language). A session protected by a join code is heard with ``--join-code CODE``
+(or ``POLYCAST_JOIN_CODE`` in the environment, which keeps it out of the shell's
+history); the code travels as the page sends it, in the connect's ``joinCode``
+query parameter, and is never printed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import sys
 import urllib.request
 from collections.abc import Callable
@@ -31,6 +35,15 @@ from polycast import wiring
 from polycast_kit.cli.endpoints import read_local_state
 
 PING_EVERY_SECONDS = 240  # well inside API Gateway's 10-minute idle timeout
+JOIN_CODE_ENV = "POLYCAST_JOIN_CODE"
+# Refusals a reconnect cannot cure: the first one is final.
+FINAL_REFUSALS = (
+    "SESSION_NOT_FOUND",
+    "SESSION_ENDED",
+    "BAD_REQUEST",
+    "JOIN_CODE_REQUIRED",
+    "JOIN_CODE_INVALID",
+)
 
 
 class ConnectRefused(Exception):
@@ -118,9 +131,12 @@ class Listener:
         return segment
 
 
-def listener_url(base: str, session_id: str, language: str) -> str:
-    query = urlencode({"sessionId": session_id, "targetLanguage": language})
-    return f"{base.rstrip('/')}/?{query}"
+def listener_url(base: str, session_id: str, language: str, join_code: str | None = None) -> str:
+    """The connect URL, as the listener page builds it (``web/listening.js``)."""
+    params = {"sessionId": session_id, "targetLanguage": language}
+    if join_code:
+        params["joinCode"] = join_code
+    return f"{base.rstrip('/')}/?{urlencode(params)}"
 
 
 def fetch_audio(url: str, timeout: float = 10) -> bytes:
@@ -142,6 +158,7 @@ async def listen(
     listener: Listener | None = None,
     connected: asyncio.Event | None = None,
     catch_up_from: int | None = None,
+    join_code: str | None = None,
 ) -> Listener:
     """Listen until ``sessionEnded``, ``timeout`` seconds, or the connection closes
     (``listener.closed`` says why); raises ``ConnectRefused``.
@@ -153,7 +170,7 @@ async def listen(
     listener.closed = None
     try:
         connection = await websockets.connect(
-            listener_url(url, session_id, language), max_size=None, open_timeout=30
+            listener_url(url, session_id, language, join_code), max_size=None, open_timeout=30
         )
     except InvalidStatus as exc:
         body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
@@ -219,6 +236,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--session", help="session id (or in the --url page's query)")
     parser.add_argument("--language", help="target language code, e.g. es (or in the query)")
+    parser.add_argument(
+        "--join-code",
+        metavar="CODE",
+        help=f"the session's join code, when it has one (or set {JOIN_CODE_ENV})",
+    )
     parser.add_argument("--save-audio", type=Path, metavar="DIR", help="write each MP3 here")
     parser.add_argument(
         "--url", help="WebSocket URL or listener page URL (default: the local runtime's)"
@@ -270,7 +292,15 @@ NOTICES: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
-def _target(args: argparse.Namespace) -> tuple[str, str, str]:
+@dataclass(frozen=True)
+class ListenTarget:
+    url: str
+    session: str
+    language: str
+    join_code: str | None = None
+
+
+def _target(args: argparse.Namespace) -> ListenTarget:
     query: dict[str, str] = {}
     if args.url:
         url, query = websocket_url(args.url)
@@ -286,7 +316,10 @@ def _target(args: argparse.Namespace) -> tuple[str, str, str]:
     language = args.language or query.get("targetLanguage")
     if not session or not language:
         raise UsageError("give --session and --language (or a page URL that carries them)")
-    return url, session, language
+    join_code = (
+        getattr(args, "join_code", None) or os.environ.get(JOIN_CODE_ENV) or query.get("joinCode")
+    )
+    return ListenTarget(url, session, language, join_code or None)
 
 
 async def follow(
@@ -298,6 +331,7 @@ async def follow(
     say: Callable[[str], None],
     timeout: float | None,
     reconnect: bool,
+    join_code: str | None = None,
 ) -> Listener:
     """Listen, and after a closed connection reconnect with catch-up (like the page)."""
     listener = Listener()
@@ -324,10 +358,11 @@ async def follow(
                 timeout=left,
                 listener=listener,
                 catch_up_from=None if first else (listener.last_sequence or 0),
+                join_code=join_code,
             )
             delay = 0.5
         except ConnectRefused as exc:
-            if first or exc.code in ("SESSION_NOT_FOUND", "SESSION_ENDED", "BAD_REQUEST"):
+            if first or exc.code in FINAL_REFUSALS:
                 raise
             listener.closed = f"refused ({exc})"
         except OSError as exc:
@@ -345,9 +380,17 @@ async def follow(
         delay = min(delay * 2, 10.0)
 
 
+def _join_code_hint(refused: ConnectRefused) -> str:
+    if refused.code == "JOIN_CODE_REQUIRED":
+        return f" (pass --join-code CODE, or set {JOIN_CODE_ENV})"
+    if refused.code == "JOIN_CODE_INVALID":
+        return " (check the code with the organizer)"
+    return ""
+
+
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     try:
-        url, session, language = _target(args)
+        target = _target(args)
     except UsageError as exc:
         print(f"polycast listen: {exc}", file=sys.stderr)
         return 2
@@ -368,24 +411,25 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     def say(line: str) -> None:
         print(line, file=out, flush=True)
 
-    say(f"listening to {session} in {language} (Ctrl-C to stop)")
+    say(f"listening to {target.session} in {target.language} (Ctrl-C to stop)")
     try:
         listener = asyncio.run(
             follow(
-                url,
-                session,
-                language,
+                target.url,
+                target.session,
+                target.language,
                 on_segment=show,
                 say=say,
                 timeout=args.timeout,
                 reconnect=not args.no_reconnect,
+                join_code=target.join_code,
             )
         )
     except ConnectRefused as exc:
-        print(f"polycast listen: connection refused: {exc}", file=sys.stderr)
+        print(f"polycast listen: connection refused: {exc}{_join_code_hint(exc)}", file=sys.stderr)
         return 1
     except (OSError, InvalidURI) as exc:
-        print(f"polycast listen: cannot connect to {url}: {exc}", file=sys.stderr)
+        print(f"polycast listen: cannot connect to {target.url}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
