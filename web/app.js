@@ -97,7 +97,7 @@ function setAddress(params) {
 }
 
 function showView(view) {
-  document.body.dataset.view = view; // the listening view is one screen high (style.css)
+  document.body.dataset.view = view; // the listening view is one screen high (listener.css)
   join.show(view === "join");
   if (view === "join") listen.close();
 }
