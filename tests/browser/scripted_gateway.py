@@ -68,6 +68,9 @@ class ScriptedGateway:
     actions: list[dict[str, Any]] = field(default_factory=list)
     connects: int = 0
     speaker: ScriptedSpeaker | None = None  # the speaker page's side, when a test wants it
+    # The gateway's real ``/export`` route (``polycast_kit.local.gateway.export``), when a
+    # test gives one; without it ``/export`` is a 404 page, as on a static host.
+    export: Any = None
 
     def __post_init__(self) -> None:
         self.port = 0
@@ -265,6 +268,8 @@ class ScriptedGateway:
                 session = self.sessions.get(request.query.get("sessionId", ""))
                 return await self.speaker.connect(request, session)
             return await self._connect(request)
+        if path == "/export" and self.export is not None:
+            return await self.export.serve(request)
         if path == "/config.json":
             if not self.config_ok:
                 return web.Response(status=500, text="Internal Server Error")
