@@ -92,8 +92,8 @@ def site_files() -> set[str]:
         found.add(name)
         text = (WEB / name).read_text(encoding="utf-8")
         pattern = _PAGE_REFERENCE if name.endswith(".html") else _MODULE_REFERENCE
-        for ref in pattern.findall(text):
-            ref = ref.removeprefix("./")
+        for found_ref in pattern.findall(text):
+            ref = found_ref.removeprefix("./")
             assert (WEB / ref).is_file(), f"{name} refers to {ref}, which web/ does not have"
             todo.append(ref)
     return found
@@ -305,7 +305,14 @@ def test_deploys_the_page_files_without_package_json_or_tests(synth: Any) -> Non
 
 def test_config_json_points_the_page_at_this_websocket_stage(synth: Any) -> None:
     config, markers = _config(synth)
-    assert set(config) == {"websocketUrl", "languages", "sourceLanguage", "sessionCheckUrl"}
+    assert set(config) == {
+        "websocketUrl",
+        "languages",
+        "sourceLanguage",
+        "sessionCheckUrl",
+        "exportUrl",
+    }
+    assert config["exportUrl"] is None  # no transcripts over HTTP when deployed
     deployed_url = _as_join(config["websocketUrl"], markers)
     assert deployed_url == synth.pipeline["Outputs"]["WebSocketUrl"]["Value"]["Fn::Join"][1]
     assert config["languages"] == list(DEFAULT_LISTENER_LANGUAGES)
