@@ -3,14 +3,13 @@
 //
 //   GET <exportUrl>?sessionId=…&language=…&format=txt|srt|vtt|json
 //
-// `exportUrl` comes from config.json; without it the page tries `export` beside itself,
-// and null says there is none (a deployment serves no transcripts: organizers use
-// `polycast session export`). The links appear only once the endpoint answers for this
-// session, so a static host's 403/404 page never shows as a broken link. A join code is
+// `exportUrl` comes from config.json (the local gateway names its own `export`); without
+// it, or null, there is none (a deployment serves no transcripts: organizers use
+// `polycast session export`) and nothing is asked. The links appear only once the
+// endpoint answers for this session, so an error page never shows as a broken link. A join code is
 // never put in a link: a protected session's files are fetched with the code in a
 // header and saved from memory.
 
-const DEFAULT_EXPORT_URL = "export";
 const JOIN_CODE_HEADER = "X-Join-Code";
 const NOT_ENDED_RETRIES = 3;
 const RETRY_MS = 1500;
@@ -24,8 +23,8 @@ export const FORMATS = [
 
 /** The export URL for one file, or null where the server has no export endpoint. */
 export function exportLink(config, { sessionId, language, format }, base) {
-  const template = config && "exportUrl" in config ? config.exportUrl : DEFAULT_EXPORT_URL;
-  if (!template) return null;
+  const template = config?.exportUrl;
+  if (!template || typeof template !== "string") return null;
   try {
     const url = new URL(template, base);
     url.search = new URLSearchParams({ sessionId, language, format }).toString();

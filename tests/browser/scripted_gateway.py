@@ -69,7 +69,7 @@ class ScriptedGateway:
     connects: int = 0
     speaker: ScriptedSpeaker | None = None  # the speaker page's side, when a test wants it
     # The gateway's real ``/export`` route (``polycast_kit.local.gateway.export``), when a
-    # test gives one; without it ``/export`` is a 404 page, as on a static host.
+    # test gives one (config.json then names it, as the runtime's does).
     export: Any = None
 
     def __post_init__(self) -> None:
@@ -278,6 +278,7 @@ class ScriptedGateway:
                     "websocketUrl": f"ws://127.0.0.1:{self.port}",
                     "languages": list(self.languages),
                     "sourceLanguage": "en",
+                    **({"exportUrl": "export"} if self.export is not None else {}),
                 }
             )
         if path.startswith("/sessions/") and self.session_check:

@@ -19,17 +19,20 @@ function answering(...answers) {
   return { fetch, calls, base: BASE, wait: async () => {} };
 }
 
-test("the export link is beside the page unless config names one, or none", () => {
-  const link = exportLink({}, { ...REQUEST, format: "srt" }, BASE);
+const LOCAL = { exportUrl: "export" }; // what the local gateway's config.json says
+
+test("the export link is where config names it; without one there is none", () => {
+  const link = exportLink(LOCAL, { ...REQUEST, format: "srt" }, BASE);
   assert.equal(String(link), `${BASE}export?sessionId=calm-owl-111&language=es&format=srt`);
   const there = exportLink({ exportUrl: "https://x.example/t" }, { ...REQUEST, format: "vtt" }, BASE);
   assert.equal(there.origin, "https://x.example");
   assert.equal(exportLink({ exportUrl: null }, { ...REQUEST, format: "txt" }, BASE), null);
+  assert.equal(exportLink({}, { ...REQUEST, format: "txt" }, BASE), null);
 });
 
 test("a JSON answer offers the transcript; the code goes in a header, not the URL", async () => {
   const io = answering([200, "application/json; charset=utf-8"]);
-  assert.equal(await transcriptOffered({}, { ...REQUEST, joinCode: "harbor-7" }, io), true);
+  assert.equal(await transcriptOffered(LOCAL, { ...REQUEST, joinCode: "harbor-7" }, io), true);
   assert.equal(io.calls.length, 1);
   assert.ok(!io.calls[0].url.includes("harbor-7"));
   assert.equal(io.calls[0].headers["X-Join-Code"], "harbor-7");
@@ -38,14 +41,15 @@ test("a JSON answer offers the transcript; the code goes in a header, not the UR
 
 test("not ended yet is asked again; a static host's page or a refusal is no", async () => {
   const later = answering([409, "application/json"], [200, "application/json"]);
-  assert.equal(await transcriptOffered({}, REQUEST, later), true);
+  assert.equal(await transcriptOffered(LOCAL, REQUEST, later), true);
   assert.equal(later.calls.length, 2);
-  assert.equal(await transcriptOffered({}, REQUEST, answering([403, "application/xml"])), false);
-  assert.equal(await transcriptOffered({}, REQUEST, answering([200, "text/html"])), false);
+  assert.equal(await transcriptOffered(LOCAL, REQUEST, answering([403, "application/xml"])), false);
+  assert.equal(await transcriptOffered(LOCAL, REQUEST, answering([200, "text/html"])), false);
   const never = answering(...Array(4).fill([409, "application/json"]));
-  assert.equal(await transcriptOffered({}, REQUEST, never), false);
+  assert.equal(await transcriptOffered(LOCAL, REQUEST, never), false);
   assert.equal(never.calls.length, 4);
   const none = answering();
   assert.equal(await transcriptOffered({ exportUrl: null }, REQUEST, none), false);
+  assert.equal(await transcriptOffered({}, REQUEST, none), false);
   assert.equal(none.calls.length, 0);
 });

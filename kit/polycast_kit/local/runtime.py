@@ -432,6 +432,8 @@ class LocalRuntime:
             "languages": list(getattr(self, "languages", DEFAULT_LANGUAGES)),
             "sourceLanguage": "en",
             "awsEndpoint": self.aws.endpoint_url,
+            # The "session ended" panel's downloads (web/transcript-links.js).
+            **({"exportUrl": "export"} if self.transcripts is not None else {}),
         }
 
     def _read_audio(self, key: str) -> bytes | None:
