@@ -83,8 +83,13 @@ const playback = new Playback($("player"), {
   onCatchingUp: (catchingUp) => listen.setCatchingUp(catchingUp),
 });
 const sound = new SoundControls(
-  { mute: $("mute"), volume: $("volume"), showSources: $("show-sources") },
-  { playback, captions, preferences },
+  {
+    mute: $("mute"),
+    volume: $("volume"),
+    showSources: $("show-sources"),
+    captionsOnly: $("captions-only"),
+  },
+  { playback, captions, preferences, setAudio: (on) => session?.setAudio(on) },
 );
 
 const check = (request) =>
@@ -152,6 +157,7 @@ function startListening(request) {
     playback,
     check,
     nameOf,
+    audioOn: sound.audioOn,
     onRefused: (code, message) => {
       const language = session?.language ?? request.language;
       backToJoin();

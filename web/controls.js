@@ -113,13 +113,22 @@ function setPending(control, pending) {
   }
 }
 
-/** Mute, volume and "Show original sentences": applied at once and remembered. */
+/**
+ * Mute, volume, "Captions only" and "Show original sentences": applied at once and
+ * remembered. Captions only asks the server for no audio at all (`setAudio(on)`):
+ * nothing to download, and a language nobody hears is not synthesized.
+ */
 export class SoundControls {
-  constructor(el, { playback, captions, preferences }) {
-    this.el = el; // mute, volume, showSources
+  constructor(el, { playback, captions, preferences, setAudio = () => {} }) {
+    this.el = el; // mute, volume, showSources, captionsOnly
     this.playback = playback;
     this.captions = captions;
     this.preferences = preferences;
+    this.setAudio = setAudio;
+    el.captionsOnly?.addEventListener("change", () => {
+      preferences.set("captionsOnly", el.captionsOnly.checked);
+      setAudio(!el.captionsOnly.checked);
+    });
     el.volume.addEventListener("input", () => {
       this.#applyVolume();
       preferences.set("volume", el.volume.value);
@@ -140,6 +149,12 @@ export class SoundControls {
     this.setMuted(this.preferences.muted(), { remember: false });
     this.el.showSources.checked = this.preferences.showSources();
     this.captions.showSources(this.el.showSources.checked);
+    if (this.el.captionsOnly) this.el.captionsOnly.checked = this.preferences.captionsOnly();
+  }
+
+  /** Whether the listener wants audio (for a session starting now). */
+  get audioOn() {
+    return !this.el.captionsOnly?.checked;
   }
 
   setMuted(muted, { remember = true } = {}) {

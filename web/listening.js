@@ -39,6 +39,7 @@ export class ListeningSession {
     this.pausing = null; // a pause (true) or resume (false) waiting for its ack
     this.switching = null; // a language waiting for its switchLanguage ack
     this.speakerPaused = false;
+    this.audioOn = deps.audioOn ?? true; // false: captions only (the server sends no audio)
 
     const url = new URL(deps.websocketUrl, globalThis.location?.href);
     url.searchParams.set("sessionId", deps.request.sessionId);
@@ -71,6 +72,12 @@ export class ListeningSession {
   }
 
   // -------------------------------------------------------------- listener controls
+
+  /** Audio on, or captions only: told to the server now, and again on every new connection. */
+  setAudio(on) {
+    this.audioOn = on;
+    if (this.state === "live") this.connection.send({ action: "audio", on });
+  }
 
   switchLanguage(language) {
     const { listen } = this.views;
@@ -147,8 +154,10 @@ export class ListeningSession {
       // An answer that was on its way is lost with the connection: settle locally.
       if (this.switching !== null) this.#cancelSwitch();
       if (this.pausing !== null) this.#applyPause(this.pausing);
-    } else if (this.paused) {
-      this.connection.send({ action: "pause" }); // a new connection starts unpaused
+    } else {
+      // A new connection starts unpaused and with audio.
+      if (this.paused) this.connection.send({ action: "pause" });
+      if (!this.audioOn) this.connection.send({ action: "audio", on: false });
     }
     this.views.status.set(state === "live" && this.paused ? "paused" : state);
   }

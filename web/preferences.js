@@ -55,6 +55,10 @@ export class Preferences {
     const value = this.get("textSize");
     return TEXT_SIZES.includes(value) ? value : "normal";
   }
+
+  captionsOnly() {
+    return this.get("captionsOnly") === "true";
+  }
 }
 
 export const TEXT_SIZES = Object.freeze(["normal", "large", "x-large"]);

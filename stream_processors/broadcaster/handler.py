@@ -1,5 +1,5 @@
-"""Broadcaster Lambda: one EventBridge event (SegmentReady, BroadcastSlice or SessionEnded)
-→ listeners; an audience over AUDIENCE_SLICE_SIZE is split into BroadcastSlice events.
+"""Broadcaster Lambda: one EventBridge event (SegmentReady, BroadcastSlice, PartialReady or
+SessionEnded) → listeners; an audience over AUDIENCE_SLICE_SIZE is split into BroadcastSlice events.
 
 Thin: the fan-out lives in ``polycast.services.broadcaster``; this file adds the
 Powertools plumbing (JSON logs correlated by sessionId, EMF metrics, tracing).
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
@@ -20,11 +20,12 @@ from polycast.composition import broadcaster_dependencies
 from polycast.config import Settings, metrics_namespace
 from polycast.errors import BadRequest
 from polycast.services.broadcaster import Broadcaster
+from polycast.tracing import lambda_tracer
 
 SERVICE = wiring.BROADCASTER.service_name
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=metrics_namespace(), service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = lambda_tracer(SERVICE)  # X-Ray deployed; nothing imported when tracing is off
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.broadcaster"}
 )
@@ -58,7 +59,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"status": "rejected", "code": exc.code, "reason": exc.message}
 
     rate = result.success_rate
-    if rate is not None:
+    # Live captions are disposable: the success-rate alarm is about segments.
+    if rate is not None and detail_type != "PartialReady":
         metrics.add_metric(name="BroadcastSuccessRate", unit=MetricUnit.Percent, value=rate)
     return {
         "status": "duplicate" if result.duplicate else "split" if result.slices else "ok",

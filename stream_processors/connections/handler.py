@@ -1,6 +1,6 @@
 """Connection handler Lambda: the WebSocket routes ``$connect``, ``$disconnect``, the
 listener actions (``polycast.wiring.LISTENER_ACTIONS``: ping, catchUp,
-switchLanguage, pause, resume) and ``$default``; and the session check
+switchLanguage, pause, resume, audio) and ``$default``; and the session check
 ``GET /sessions/{sessionId}`` (an HTTP API event). WebSocket events are read through
 Powertools' ``APIGatewayWebSocketEvent``, the session check through
 ``APIGatewayProxyEventV2``.
@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.utilities.data_classes import (
     APIGatewayProxyEventV2,
@@ -41,10 +41,11 @@ from polycast.config import Settings
 from polycast.errors import PolycastError
 from polycast.services.connections import ConnectionService
 from polycast.services.speaker import SpeakerGate
+from polycast.tracing import lambda_tracer
 
 SERVICE = wiring.CONNECTION_HANDLER.service_name
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = lambda_tracer(SERVICE)  # X-Ray deployed; nothing imported when tracing is off
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.connections", "polycast.services.speaker"}
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,10 +17,11 @@ from polycast import wiring
 from polycast.composition import session_sweeper_dependencies
 from polycast.config import Settings
 from polycast.services.session_sweeper import SessionSweeper
+from polycast.tracing import lambda_tracer
 
 SERVICE = wiring.SESSION_SWEEPER.service_name
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = lambda_tracer(SERVICE)  # X-Ray deployed; nothing imported when tracing is off
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.session_sweeper"}
 )

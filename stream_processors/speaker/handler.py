@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.utilities.data_classes import (
     APIGatewayWebSocketEvent,
@@ -31,10 +31,11 @@ from polycast.composition import speaker_dependencies
 from polycast.config import Settings
 from polycast.errors import PolycastError
 from polycast.services.speaker import SpeakerService
+from polycast.tracing import lambda_tracer
 
 SERVICE = wiring.SPEAKER.service_name
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = lambda_tracer(SERVICE)  # X-Ray deployed; nothing imported when tracing is off
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.speaker"}
 )

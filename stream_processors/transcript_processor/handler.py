@@ -1,4 +1,5 @@
-"""Transcript processor Lambda: Kinesis batches (and the seed's direct invoke) → SegmentReady.
+"""Transcript processor Lambda: Kinesis batches (and the seed's direct invoke) → SegmentReady
+(and, for ``partial`` records, PartialReady live captions: ``polycast.services.live_captions``).
 
 Thin: the work lives in ``polycast.services.processor`` and ``.orchestrator``; this
 file adds the Powertools plumbing (JSON logs correlated by sessionId, EMF metrics in
@@ -29,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import utils as logging_utils
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes import KinesisStreamEvent
@@ -41,6 +42,7 @@ from polycast.config import Settings, metrics_namespace
 from polycast.errors import PolycastError
 from polycast.services.orchestrator import Outcome
 from polycast.services.processor import BatchResult
+from polycast.tracing import lambda_tracer
 
 SERVICE = wiring.TRANSCRIPT_PROCESSOR.service_name
 MAX_VALUES_PER_METRIC = 100  # EMF's limit per metric per record
@@ -48,7 +50,7 @@ MAX_VALUES_PER_METRIC = 100  # EMF's limit per metric per record
 logger = Logger(service=SERVICE)
 NAMESPACE = metrics_namespace()
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = lambda_tracer(SERVICE)  # X-Ray deployed; nothing imported when tracing is off
 logging_utils.copy_config_to_registered_loggers(
     source_logger=logger,
     include={

@@ -196,3 +196,44 @@ def test_racing_connects_never_pass_the_cap(registry: Stores) -> None:
     assert total == 5
     assert sum(by_language.values()) == 5
     assert sorted(stored(registry)) == sorted(admitted)
+
+
+def captions_only(stores: Stores) -> dict[str, int]:
+    session = stores.sessions.get(SESSION)
+    assert session is not None
+    return {k: v for k, v in session.captions_only_counts.items() if v}
+
+
+def test_audio_off_and_on_moves_the_captions_only_count_once(registry: Stores) -> None:
+    registry.listeners.admit(listener("a"))
+    registry.listeners.admit(listener("b"))
+    session = registry.listeners.set_audio("a", False)
+    assert session is not None
+    assert session.captions_only_counts.get("es") == 1
+    registry.listeners.set_audio("a", False)  # a retry: nothing changes
+    assert captions_only(registry) == {"es": 1}
+    stored_a = registry.connections.get("a")
+    assert stored_a is not None
+    assert stored_a.audio is False
+    assert registry.sessions.get(SESSION) is not None
+    assert registry.sessions.get(SESSION).wants_audio("es")  # type: ignore[union-attr]
+    registry.listeners.set_audio("a", True)
+    registry.listeners.set_audio("a", True)
+    assert captions_only(registry) == {}
+    assert registry.listeners.set_audio("nobody", False) is None
+
+
+def test_leaving_or_switching_takes_the_captions_only_count_along(registry: Stores) -> None:
+    registry.listeners.admit(listener("a"))
+    registry.listeners.admit(listener("b"))
+    registry.listeners.set_audio("a", False)
+    registry.listeners.set_audio("b", False)
+    moved = registry.connections.get("a")
+    assert moved is not None
+    registry.listeners.switch(moved, "fr")
+    assert captions_only(registry) == {"es": 1, "fr": 1}
+    registry.listeners.remove("b")
+    assert captions_only(registry) == {"fr": 1}
+    session = registry.sessions.get(SESSION)
+    assert session is not None
+    assert not session.wants_audio("fr")

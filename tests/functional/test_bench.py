@@ -28,6 +28,8 @@ SCENARIOS = (
     "local-engines",
     "cache",
     "latency-budget",
+    "partials",
+    "speech",
 )
 
 
@@ -165,6 +167,20 @@ def test_local_engines_complete_and_share(bench: dict[str, Any]) -> None:
     assert r["endToEndMs"]["p50"] <= r["endToEndMs"]["p95"]
 
 
+def test_speech_ratio_is_the_recognizers_real_time_factor(bench: dict[str, Any]) -> None:
+    r = scenario(bench, "speech")
+    rtf = r["realTimeFactor"]
+    assert rtf["audioSeconds"] > 0
+    assert r["ratio"] == pytest.approx(rtf["decodingCpuSeconds"] / rtf["audioSeconds"], abs=2e-3)
+    assert r["barKind"] == "max"
+    assert r["complete"] is True, r["recognized"]
+    latency = r["endOfUtteranceToCaption"]
+    assert latency["count"] == r["sentencesSpoken"] * len(r["languages"])
+    assert r["p50Seconds"] <= r["p95Seconds"] == latency["p95Seconds"]
+    passes = verdict(r) and r["p95Seconds"] <= latency["bar"]
+    assert r["pass"] is passes
+
+
 def test_cache_saves_every_repeat(bench: dict[str, Any]) -> None:
     r = scenario(bench, "cache")
     with_, without = r["withCaches"], r["withoutCaches"]
@@ -246,3 +262,24 @@ def test_latency_budget_follows_from_its_model_and_names_its_sources(
         assert component["figure"]
         assert component["source"]
         assert component["assumed"] or "https://" in component["source"], component["key"]
+
+
+def test_partials_figures_follow_from_the_measurements(bench: dict[str, Any]) -> None:
+    r = scenario(bench, "partials")
+    extra = r["extraCharacters"]
+    assert extra["value"] == pytest.approx(
+        extra["captionSourceChars"] / extra["finalSourceChars"], abs=1e-3
+    )
+    assert r["ratio"] == extra["value"]
+    assert (r["bar"], r["barKind"], r["erasure"]["bar"]) == (0.5, "max", 0.2)
+    assert r["erasure"]["pass"] == (r["erasure"]["value"] <= 0.2)
+    assert r["pass"] == (verdict(r) and r["erasure"]["pass"])
+    lags = sorted(r["lags"])
+    assert r["captionLag"]["p50Seconds"] == pytest.approx(lags[len(lags) // 2], abs=1e-3)
+    # A word is never captioned later than its final; some earlier (live captions).
+    assert sum(r["lags"]) < sum(r["finalsOnlyLags"])
+    assert all(a <= b + 1e-6 for a, b in zip(r["lags"], r["finalsOnlyLags"], strict=True))
+    assert r["captionsPublished"] > 0
+    # The baseline re-translates every partial: far more characters and erasure.
+    assert r["naive"]["extraCharacters"] > extra["value"]
+    assert r["naive"]["erasure"] > r["erasure"]["value"]

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -125,6 +126,13 @@ class Pipeline:
 
 @pytest.fixture
 def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    with running_pipeline(monkeypatch) as running:
+        yield running
+
+
+@contextmanager
+def running_pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """The broadcaster and connection handlers on moto, with a recording sender."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

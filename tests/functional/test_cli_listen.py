@@ -37,9 +37,25 @@ WAITING = {
     "sourceLanguage": "en",
     "message": "waiting for the speaker",
 }
+
+
+def partial(sequence: int, text: str) -> dict[str, Any]:
+    return {
+        "type": "partial",
+        "sessionId": "golden-eagle-427",
+        "sequence": sequence,
+        "language": "es",
+        "text": text,
+    }
+
+
 SECOND_CONNECTION = [
     segment(1),  # resent by the catch-up: shown once
+    partial(1, "Frase"),  # its segment is here already: not shown
+    partial(2, "Fra"),
+    partial(2, "Frase dos,"),
     segment(2),
+    partial(2, "Frase dos, tarde"),  # after its segment: not shown
     {"type": "sessionPaused", "sessionId": "golden-eagle-427", "reason": "coffee"},
     {"type": "sessionResumed", "sessionId": "golden-eagle-427"},
     segment(3),
@@ -138,6 +154,10 @@ def test_a_closed_connection_is_reported_and_reopened_with_catch_up(
     assert "paused by the speaker: coffee" in text
     assert "resumed" in text
     assert text.rstrip().endswith("session ended")
+    # The live line, provisional ("~"), before its sentence; never a stale one.
+    live = [line for line in text.splitlines() if line.startswith("~")]
+    assert live == ["~ #2    Fra", "~ #2    Frase dos,"]
+    assert text.index("~ #2    Frase dos,") < text.index("#2    Frase 2.")
 
 
 def test_no_reconnect_says_the_connection_closed_and_exits(server: DroppingServer) -> None:

@@ -14,6 +14,7 @@ import base64
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -114,6 +115,13 @@ class Pipeline:
 
 @pytest.fixture
 def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    with running_pipeline(monkeypatch) as running:
+        yield running
+
+
+@contextmanager
+def running_pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """The processor handler on moto, with scripted engines and a tap on the bus."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

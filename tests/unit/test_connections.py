@@ -242,3 +242,57 @@ def test_disconnect_after_a_410_prune_does_not_count_out_twice(world: World) -> 
 
     assert counts(world) == (1, {"es": 1})
     assert world.publisher.of_type("ListenerLeft") == []
+
+
+def test_audio_off_counts_the_listener_captions_only_and_catch_up_sends_no_audio(
+    world: World,
+) -> None:
+    from polycast.domain.models import AudioRef
+
+    world.service.connect("eyes", {"sessionId": SESSION, "targetLanguage": "es"})
+    world.service.connect("ears", {"sessionId": SESSION, "targetLanguage": "es"})
+    world.service.act("eyes", "audio", {"on": False})
+    world.service.act("eyes", "audio", {"on": False})  # a repeat changes nothing
+    (ack, again) = world.sender.messages("eyes")
+    schemas.validate("messages/ack", ack)
+    assert ack == {"type": "ack", "action": "audio", "on": False} == again
+    session = world.sessions.get(SESSION)
+    assert session is not None
+    assert session.captions_only_counts == {"es": 1}
+    assert session.wants_audio("es")  # "ears" still listens
+
+    world.service.disconnect("ears")
+    session = world.sessions.get(SESSION)
+    assert session is not None
+    assert not session.wants_audio("es")
+
+    audio = AudioRef(data_b64="//s=", size=2)
+    world.segments.record(Segment(SESSION, 1, "es", "en", "Hola", "Hello", audio), ttl_seconds=60)
+    world.service.act("eyes", "catchUp", {"fromSequence": 0})
+    segment = world.sender.messages("eyes")[2]
+    assert segment["type"] == "segment"
+    assert segment["audio"] is None
+
+    world.service.act("eyes", "audio", {"on": True})
+    session = world.sessions.get(SESSION)
+    assert session is not None
+    assert session.captions_only_counts == {"es": 0}
+
+
+def test_audio_action_is_checked_against_its_schema(world: World) -> None:
+    world.service.connect("c1", {"sessionId": SESSION, "targetLanguage": "es"})
+    with pytest.raises(MissingField):
+        world.service.act("c1", "audio", {})
+    with pytest.raises(PolycastError):
+        world.service.act("c1", "audio", {"on": "no"})
+    assert [m["type"] for m in world.sender.messages("c1")] == ["error", "error"]
+
+
+def test_switching_language_moves_the_captions_only_count(world: World) -> None:
+    world.service.connect("eyes", {"sessionId": SESSION, "targetLanguage": "es"})
+    world.service.act("eyes", "audio", {"on": False})
+    world.service.act("eyes", "switchLanguage", {"targetLanguage": "fr"})
+    session = world.sessions.get(SESSION)
+    assert session is not None
+    assert {k: v for k, v in session.captions_only_counts.items() if v} == {"fr": 1}
+    assert not session.wants_audio("fr")

@@ -26,7 +26,7 @@ from polycast_kit.testing.segments import MemorySegmentLog
 from polycast_kit.testing.sender import RecordingSender
 from polycast_kit.testing.sessions import MemorySessionStore
 
-from .test_processor import ScriptedTranslator, World, batch, kinesis, make_world, record
+from .processor_world import ScriptedTranslator, World, batch, kinesis, make_world, record
 
 SESSION = "golden-eagle-427"
 NOW = 1_800_000_000.0

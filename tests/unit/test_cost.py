@@ -17,6 +17,8 @@ from polycast_kit.bench.cost import (
 from polycast_kit.bench.prices import PRICES, Prices
 
 FREE = Prices(**dict.fromkeys(Prices.__dataclass_fields__, 0.0))
+# The finals alone: live captions priced by their own test below.
+FINALS = {"live_captions_per_segment": 0.0, "live_caption_extra_chars": 0.0}
 
 
 def model(**kw: object) -> RequestModel:
@@ -41,7 +43,7 @@ def test_message_size_follows_the_audio() -> None:
 def test_translate_and_polly_are_priced_per_character_per_language() -> None:
     prices = replace(FREE, translate_char_per_million=10.0, polly_neural_char_per_million=20.0)
     m = model(processor_per_language={"translate.TranslateText": 1, "polly.SynthesizeSpeech": 1})
-    a = Assumptions(segments_per_minute=1, chars_per_segment=100)
+    a = Assumptions(segments_per_minute=1, chars_per_segment=100, **FINALS)  # type: ignore[arg-type]
     cost = session_hour(m, 10, 3, prices=prices, a=a)
     # 60 segments × 3 languages × 100 characters = 18,000 characters.
     assert cost["translate"] == pytest.approx(18_000 * 10 / 1e6)  # 0.18
@@ -59,7 +61,7 @@ def test_translate_and_polly_are_priced_per_character_per_language() -> None:
 
 
 def test_websocket_messages_are_billed_per_32_kb_plus_minutes_and_pings() -> None:
-    cost = session_hour(model(), 500, 3, prices=PRICES, a=Assumptions())
+    cost = session_hour(model(), 500, 3, prices=PRICES, a=Assumptions(**FINALS))  # type: ignore[arg-type]
     # 720 segments × 500 posts × 2 units (42,860 B) × $1/M = 0.72
     # + 500 listeners × 60 min × $0.25/M = 0.0075 + 500 × 12 pings × $1/M = 0.006
     assert cost["apigateway"] == pytest.approx(0.72 + 0.0075 + 0.006)
@@ -109,7 +111,12 @@ def test_a_large_language_is_split_into_slices() -> None:
 
 def test_lambda_gb_seconds_and_requests_by_hand() -> None:
     prices = replace(FREE, lambda_gb_second=1.0, lambda_request_per_million=1e6)  # $1 per request
-    a = Assumptions(segments_per_minute=1, listener_connects_per_hour=0, listener_pings_per_hour=0)
+    a = Assumptions(
+        segments_per_minute=1,
+        listener_connects_per_hour=0,
+        listener_pings_per_hour=0,
+        **FINALS,  # type: ignore[arg-type]
+    )
     cost = session_hour(model(), 250, 1, prices=prices, a=a)
     # 60 segments × (1 processor + 1 broadcaster) requests = 120
     # processor 0.5 s × 1 GB; broadcaster ceil(250 / 100) × 0.025 + 0.05 = 0.125 s × 1 GB
@@ -163,3 +170,54 @@ def test_listeners_split_evenly() -> None:
     assert split_listeners(10, 3) == [4, 3, 3]
     assert sum(split_listeners(10_000, 7)) == 10_000
     assert math.isclose(sum(split_listeners(1, 1)), 1)
+
+
+def test_live_captions_add_their_translation_messages_and_events_by_hand() -> None:
+    prices = replace(
+        FREE,
+        translate_char_per_million=10.0,
+        websocket_message_per_million=1.0,
+        eventbridge_event_per_million=1.0,
+    )
+    m = model(processor_per_language={"translate.TranslateText": 1})
+    a = Assumptions(
+        segments_per_minute=1,
+        chars_per_segment=100,
+        live_captions_per_segment=0.5,
+        live_caption_extra_chars=0.4,
+        listener_connects_per_hour=0,
+        listener_pings_per_hour=0,
+    )
+    cost = session_hour(m, 100, 2, prices=prices, a=a)
+    # 60 segments × 2 languages × 100 characters × 1.4 = 16,800 characters.
+    assert cost["translate"] == pytest.approx(16_800 * 10 / 1e6)
+    # Posts: 60 × (100 segment posts × 2 units + 100 × 0.5 caption posts); minutes 100 × 60.
+    assert cost["apigateway"] == pytest.approx(60 * (100 * 2 + 50) / 1e6)
+    # PartialReady: 60 × 2 languages × 0.5.
+    assert cost["eventbridge"] == pytest.approx(60 / 1e6)
+
+
+def test_captions_only_listeners_skip_synthesis_and_audio_messages() -> None:
+    prices = replace(FREE, polly_neural_char_per_million=20.0, websocket_message_per_million=1.0)
+    m = model(processor_per_language={"polly.SynthesizeSpeech": 1})
+    a = Assumptions(
+        segments_per_minute=1,
+        chars_per_segment=100,
+        listener_connects_per_hour=0,
+        listener_pings_per_hour=0,
+        **FINALS,  # type: ignore[arg-type]
+    )
+    everyone = session_hour(m, 2, 1, prices=prices, a=replace(a, captions_only_share=1.0))
+    assert everyone["polly"] == 0.0
+    assert everyone["apigateway"] == pytest.approx(60 * 2 * 1 / 1e6)  # one 32 KB unit each
+    half = session_hour(m, 2, 1, prices=prices, a=replace(a, captions_only_share=0.5))
+    # The language is synthesized unless both listeners chose captions only: 1 - 0.5².
+    assert half["polly"] == pytest.approx(60 * 100 * 20 / 1e6 * 0.75)
+    assert half["apigateway"] == pytest.approx(60 * 2 * (0.5 * 2 + 0.5 * 1) / 1e6)
+
+
+def test_the_estimate_shows_the_saving_of_a_caption_heavy_audience() -> None:
+    result = estimate(model(processor_per_language={"polly.SynthesizeSpeech": 1}), languages=[3])
+    (row,) = result["captionHeavy"]
+    assert row["listeners"] == 500
+    assert 0 < row["captionHeavy"]["saving"] < row["captionsOnly"]["saving"] < 1

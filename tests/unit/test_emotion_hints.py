@@ -18,7 +18,7 @@ from polycast.domain.emotion_hints import read_emotion
 from polycast.domain.models import EmotionDynamics
 from polycast.domain.records import parse_record
 from polycast.domain.ssml import build_ssml
-from tests.unit.test_processor import World, batch, kinesis, make_world
+from tests.unit.processor_world import World, batch, kinesis, make_world
 
 SESSION = "golden-eagle-427"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from typing import Any
@@ -17,6 +16,7 @@ from polycast.adapters.aws.kinesis_records import (
     stream_records,
 )
 from polycast.domain.stream import StreamRecord
+from tests.unit.processor_world import kinesis
 
 PARENT = "49590338271490256608559692538361571095921575989136588898"
 
@@ -25,21 +25,7 @@ def lambda_record(
     data: bytes, *, seq: str = PARENT, key: str = "golden-eagle-427"
 ) -> dict[str, Any]:
     """A record as Lambda's Kinesis event source mapping delivers it."""
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": key,
-            "sequenceNumber": seq,
-            "data": base64.b64encode(data).decode("ascii"),
-            "approximateArrivalTimestamp": 1764424800.123,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"shardId-000000000000:{seq}",
-        "eventName": "aws:kinesis:record",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/polycast-transcripts",
-    }
+    return kinesis(data, key, seq)
 
 
 def kpl(records: list[tuple[str, bytes]]) -> bytes:

@@ -14,12 +14,13 @@ from polycast.domain.messages import (
     ack_message,
     encode,
     error_message,
+    partial_message,
     segment_messages,
     session_ended_message,
     session_paused_message,
     session_resumed_message,
 )
-from polycast.domain.models import AudioRef, Segment
+from polycast.domain.models import AudioRef, LiveCaption, Segment
 from polycast.domain.session_ids import is_session_id, new_session_id
 from polycast.schemas import names, validate, validate_event
 
@@ -102,7 +103,23 @@ def test_every_event_builder_validates() -> None:
     validate_event("SessionPaused", events.session_paused("a-b-1", "coffee break"))
     validate_event("SessionPaused", events.session_paused("a-b-1"))
     validate_event("SessionResumed", events.session_resumed("a-b-1"))
-    assert len(names("events")) == 10
+    caption = LiveCaption("a-b-1", 4, "es", "en", "Nuestro próximo orador,", 4)
+    validate_event("PartialReady", events.partial_ready(caption))
+    assert events.caption_from_detail(events.partial_ready(caption)) == caption
+    assert len(names("events")) == 11
+
+
+def test_partial_message_matches_its_schema_and_carries_text_only() -> None:
+    caption = LiveCaption("golden-eagle-427", 13, "es", "en", "Nuestro próximo", 3)
+    message = partial_message(caption)
+    validate("messages/partial", message)
+    assert message == {
+        "type": "partial",
+        "sessionId": "golden-eagle-427",
+        "sequence": 13,
+        "language": "es",
+        "text": "Nuestro próximo",
+    }
 
 
 def test_session_ids_are_human_readable() -> None:

@@ -332,3 +332,23 @@ def test_a_bus_that_raises_fails_the_transcript_after_caching_the_translations()
     assert set(w.segments()) == {"es"}  # the retry re-publishes; the broadcaster dedupes
     assert len(w.store.items) == 2  # both translations were cached for the retry
     w.orchestrator.close()
+
+
+def test_a_language_whose_listeners_all_chose_captions_only_is_not_synthesized(
+    world: World,
+) -> None:
+    from dataclasses import replace
+
+    world.listeners(es=2, fr=1)
+    session = world.sessions.get(SESSION)
+    assert session is not None
+    world.sessions.sessions[SESSION] = replace(session, captions_only_counts={"es": 1, "fr": 1})
+    outcome = world.orchestrator.process(transcript(), 3)
+    assert outcome.languages_processed == 2
+    assert outcome.audio_missing == {}
+    assert sorted(t for _, t in world.translator.calls) == ["es", "fr"]
+    assert [lang for lang, _ in world.synthesizer.calls] == ["es"]  # fr: captions only
+    segments = world.segments()
+    assert segments["fr"]["audio"] is None
+    assert segments["fr"]["text"].startswith("[fr]")
+    assert segments["es"]["audio"] is not None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from polycast import wiring
@@ -23,6 +23,8 @@ from polycast_kit.bench.prices import PRICES, Prices
 
 REFERENCE_LISTENER_HOUR = 0.04  # dollars per listener-hour at 500 listeners
 REFERENCE_LISTENERS = 500
+# "Caption-heavy": this share of each language's listeners chose captions only.
+CAPTION_HEAVY_SHARE = 0.9
 SERVICES = (
     "translate",
     "polly",
@@ -60,6 +62,15 @@ class Assumptions:
     listener_pings_per_hour: float = 12.0
     connection_handler_seconds: float = 0.05
     sessions_per_shard: int = 1  # the worst case: each session pays a whole shard
+    # Live captions (the partials bench scenario, docs/performance.md): captions sent per
+    # segment and language, and the source characters they translate beyond the finals'.
+    live_captions_per_segment: float = 0.86
+    live_caption_extra_chars: float = 0.44
+    live_caption_message_bytes: int = 250
+    # Listeners who chose captions only (the ``audio`` action, off), per language. A
+    # language is synthesized unless ALL its listeners did (each independently: the
+    # chance is share ** listeners); their segments travel without audio.
+    captions_only_share: float = 0.0
 
     @property
     def segments_per_hour(self) -> float:
@@ -68,6 +79,11 @@ class Assumptions:
     @property
     def audio_bytes(self) -> int:
         return math.ceil(self.speech_seconds_per_segment * self.audio_kbit_per_second * 1000 / 8)
+
+    @property
+    def text_message_bytes(self) -> int:
+        """A segment message without audio (a captions-only listener's)."""
+        return 2 * self.chars_per_segment + 300
 
     @property
     def message_bytes(self) -> int:
@@ -188,23 +204,30 @@ def session_hour(
     million = 1_000_000.0
     cost = dict.fromkeys(SERVICES, 0.0)
 
-    # Translate and Polly: characters, once per language (and per cache miss).
+    # Translate and Polly: characters, once per language (and per cache miss); live
+    # captions translate their extra characters on top of the finals'.
     miss = 1 - a.translation_cache_hit_rate
     translated = proc.get("translate.TranslateText", 0) * a.chars_per_segment * miss
+    translated *= 1 + a.live_caption_extra_chars
     cost["translate"] = seg_h * translated * prices.translate_char_per_million / million
     polly_price = (
         prices.polly_neural_char_per_million
         if a.polly_engine == "neural"
         else prices.polly_standard_char_per_million
     )
+    # A language is synthesized unless every one of its listeners chose captions only.
+    heard = sum(1 - a.captions_only_share**n for n in audiences) / max(1, languages)
     synthesized = proc.get("polly.SynthesizeSpeech", 0) * a.chars_per_segment  # tags unbilled
-    cost["polly"] = seg_h * synthesized * polly_price / million
+    cost["polly"] = seg_h * synthesized * heard * polly_price / million
 
-    # API Gateway: each post is billed per 32 KB; listeners' connection minutes and pings.
-    units = math.ceil(a.message_bytes / (32 * 1024))
+    # API Gateway: each post is billed per 32 KB (a captions-only listener's segment has
+    # no audio); live captions are one small message each; connection minutes and pings.
+    units = (1 - a.captions_only_share) * math.ceil(a.message_bytes / (32 * 1024))
+    units += a.captions_only_share * math.ceil(a.text_message_bytes / (32 * 1024))
     posts = both.get("apigatewaymanagementapi.PostToConnection", 0)
+    caption_posts = listeners * a.live_captions_per_segment
     cost["apigateway"] = (
-        seg_h * posts * units * prices.websocket_message_per_million / million
+        seg_h * (posts * units + caption_posts) * prices.websocket_message_per_million / million
         + listeners * 60 * prices.websocket_connection_minute_per_million / million
         + listeners * a.listener_pings_per_hour * prices.websocket_message_per_million / million
     )
@@ -229,6 +252,13 @@ def session_hour(
             )
             + (calls["lambda.Invoke"] - slices) * a.broadcaster_overhead_seconds
         )
+    # Live captions: one broadcaster invocation per caption and language.
+    caption_invocations = languages * a.live_captions_per_segment
+    invocations += caption_invocations
+    broadcaster_seconds += caption_invocations * a.broadcaster_overhead_seconds + sum(
+        a.live_captions_per_segment * math.ceil(n / a.concurrency) * a.post_seconds
+        for n in audiences
+    )
     handler_calls = listeners * (2 * a.listener_connects_per_hour + a.listener_pings_per_hour)
     cost["lambda"] = (
         (seg_h * (1 + invocations) + handler_calls) * prices.lambda_request_per_million / million
@@ -270,8 +300,9 @@ def session_hour(
         + (seg_h * wru + listener_wru) * prices.dynamodb_wru_per_million
     ) / million
 
-    # EventBridge: entries put (SegmentReady, BroadcastSlice, BroadcastCompleted, …).
-    entries = both.get("events.PutEvents#units", 0)
+    # EventBridge: entries put (SegmentReady, BroadcastSlice, BroadcastCompleted, …),
+    # and one PartialReady per live caption and language.
+    entries = both.get("events.PutEvents#units", 0) + languages * a.live_captions_per_segment
     listener_events = listeners * a.listener_connects_per_hour * 2  # ListenerJoined/Left
     cost["eventbridge"] = (
         (seg_h * entries + listener_events) * prices.eventbridge_event_per_million / million
@@ -321,7 +352,22 @@ def estimate(
                     "byService": {s: round(v, 6) for s, v in by_service.items()},
                 }
             )
+    heavy = replace(a, captions_only_share=CAPTION_HEAVY_SHARE)
+    all_captions = replace(a, captions_only_share=1.0)
+    caption_heavy = []
+    for k in languages:
+        base = sum(session_hour(model, REFERENCE_LISTENERS, k, prices=prices, a=a).values())
+        row: dict[str, Any] = {"listeners": REFERENCE_LISTENERS, "languages": k}
+        for key, variant in (("captionHeavy", heavy), ("captionsOnly", all_captions)):
+            by = session_hour(model, REFERENCE_LISTENERS, k, prices=prices, a=variant)
+            row[key] = {
+                "share": variant.captions_only_share,
+                "sessionHour": round(sum(by.values()), 6),
+                "saving": round(1 - sum(by.values()) / base, 4) if base else 0.0,
+            }
+        caption_heavy.append({"sessionHour": round(base, 6), **row})
     return {
+        "captionHeavy": caption_heavy,
         "reference": {"listeners": REFERENCE_LISTENERS, "listenerHour": REFERENCE_LISTENER_HOUR},
         "prices": prices.to_json(),
         "assumptions": {
@@ -368,6 +414,13 @@ def table(result: Mapping[str, Any]) -> str:
         lines.append(
             f"  {r['languages']} language(s): ${r['listenerHour']:.4f} per listener-hour"
             f" ({r['listenerHour'] / ref['listenerHour']:.0%} of the reference)"
+        )
+    for r in result.get("captionHeavy", []):
+        heavy, only = r["captionHeavy"], r["captionsOnly"]
+        lines.append(
+            f"  {r['languages']} language(s), {r['listeners']} listeners: "
+            f"{heavy['share']:.0%} captions only saves {heavy['saving']:.0%}, "
+            f"all captions only {only['saving']:.0%} (no synthesis)"
         )
     lines.append(f"prices: {result['prices']['region']}, as of {result['prices']['asOf']}")
     return "\n".join(lines)

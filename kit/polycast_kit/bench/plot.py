@@ -17,13 +17,14 @@ from matplotlib.axes import Axes
 def render(result: Mapping[str, Any], path: Path) -> Path:
     """Draw what ``result`` holds (scenarios not run leave their panel empty)."""
     scenarios = result["scenarios"]
-    fig, axes = plt.subplots(2, 3, figsize=(17, 9.5))
+    fig, axes = plt.subplots(2, 4, figsize=(22, 9.5))
     panels = [
         ("critical-path", _critical_path),
         ("fan-out", _fan_out),
         ("requests-per-segment", _requests),
         ("local-engines", _local_engines),
         ("cache", _cache),
+        ("partials", _partials),
     ]
     for ax, (name, draw) in zip(axes.flat, panels, strict=False):
         data = scenarios.get(name)
@@ -32,7 +33,8 @@ def render(result: Mapping[str, Any], path: Path) -> Path:
             ax.axis("off")
             continue
         draw(ax, data)
-    _verdicts(axes.flat[5], scenarios)
+    axes.flat[6].axis("off")
+    _verdicts(axes.flat[7], scenarios)
     m = result["machine"]
     fig.suptitle(
         f"polycast bench ({result.get('size')}) — {m.get('nproc')} CPUs, Python {m.get('python')}, "
@@ -156,6 +158,24 @@ def _cache(ax: Axes, r: Mapping[str, Any]) -> None:
         f"{len(r['languages'])} languages\ncalls saved: ×{r['ratio']:g} (bar ≥ {r['bar']:g})"
     )
     ax.legend(fontsize=8)
+
+
+def _partials(ax: Axes, r: Mapping[str, Any]) -> None:
+    bins = [x / 4 for x in range(0, 33)]
+    ax.hist(r["finalsOnlyLags"], bins=bins, alpha=0.5, color="tab:gray", label="finals only")
+    ax.hist(r["lags"], bins=bins, alpha=0.7, color="tab:blue", label="with live captions")
+    lag = r["captionLag"]
+    ax.axvline(lag["p50Seconds"], color="tab:blue", ls="--", label=f"p50 {lag['p50Seconds']} s")
+    ax.set_xlabel("word end → its translated caption (s)")
+    ax.set_ylabel("words")
+    ax.legend(fontsize=8)
+    ax.set_title(
+        f"partials: erasure {r['erasure']['value']:.3f} (bar ≤ {r['erasure']['bar']}), "
+        f"extra {r['ratio']:.2f}× finals (≤ {r['bar']})\n"
+        f"naive re-translation: erasure {r['naive']['erasure']:.2f}, "
+        f"{r['naive']['extraCharacters']:.1f}× finals",
+        fontsize=9,
+    )
 
 
 def _verdicts(ax: Axes, scenarios: Mapping[str, Any]) -> None:

@@ -26,7 +26,9 @@ from polycast_kit.bench import (
     fan_out,
     latency_budget,
     local_engines,
+    partials,
     requests,
+    speech,
 )
 from polycast_kit.bench.sizes import Progress, Size
 
@@ -40,6 +42,8 @@ SCENARIOS: dict[str, Scenario] = {
     local_engines.NAME: local_engines.run,
     cache.NAME: cache.run,
     latency_budget.NAME: latency_budget.run,
+    partials.NAME: partials.run,
+    speech.NAME: speech.run,
 }
 
 
@@ -109,56 +113,99 @@ def run_bench(
     return out
 
 
+def _critical_path(r: Mapping[str, Any]) -> str:
+    last = r["runs"][-1]
+    return (
+        f"{last['measuredMs']:.0f} ms vs ideal {last['idealMs']:.0f},"
+        f" naive {last['naiveMs'] / 1000:.1f} s"
+    )
+
+
+def _batch(r: Mapping[str, Any]) -> str:
+    return (
+        f"{r['sequential']['elapsedMs'] / 1000:.1f} s →"
+        f" {r['concurrent']['elapsedMs'] / 1000:.2f} s"
+        f" ({r['concurrent']['maxParallelSessions']} sessions at once),"
+        f" order kept: {r['orderKept']}"
+    )
+
+
+def _fan_out(r: Mapping[str, Any]) -> str:
+    return (
+        f"whole {r['whole']['deliveriesPerSecond']:.0f}/s ({r['whole']['share']:.2f}),"
+        f" {r['split']['invocations']} slices {r['split']['deliveriesPerSecond']:.0f}/s"
+        f" ({r['split']['share']:.2f})"
+    )
+
+
+def _requests(r: Mapping[str, Any]) -> str:
+    sizes = "/".join(str(s["listeners"]) for s in r["sizes"])
+    return (
+        f"processor {r['processorCallsPerSegment']} calls/segment at {sizes} listeners;"
+        f" broadcaster {r['broadcasterCallsPerSegment']}"
+    )
+
+
+def _local_engines(r: Mapping[str, Any]) -> str:
+    e2e = r["endToEndMs"]
+    return (
+        f"p50 {e2e.get('p50')} ms, p95 {e2e.get('p95')} ms,"
+        f" {r['deliveries']}/{r['expectedDeliveries']} delivered"
+    )
+
+
+def _cache(r: Mapping[str, Any]) -> str:
+    w, wo = r["withCaches"], r["withoutCaches"]
+    return (
+        f"{wo['translateCalls']}+{wo['synthesizeCalls']} calls →"
+        f" {w['translateCalls']}+{w['synthesizeCalls']};"
+        f" 2nd container {r['secondContainer']['translateCalls']}"
+    )
+
+
+def _latency_budget(r: Mapping[str, Any]) -> str:
+    fast = r["byConsumer"]["enhancedFanOut"]["endOfSentenceToFirstAudio"]
+    return (
+        f"end of sentence → caption+audio p50 {r['endOfSentenceToFirstAudio']['p50Seconds']} s"
+        f" (polling), {fast['p50Seconds']} s (enhanced fan-out)"
+    )
+
+
+def _partials(r: Mapping[str, Any]) -> str:
+    lag = r["captionLag"]
+    return (
+        f"erasure {r['erasure']['value']} (≤ {r['erasure']['bar']}),"
+        f" caption lag p50 {lag['p50Seconds']} s / p95 {lag['p95Seconds']} s"
+        f" (finals only {lag['finalsOnly']['p50Seconds']} / {lag['finalsOnly']['p95Seconds']})"
+    )
+
+
+def _speech(r: Mapping[str, Any]) -> str:
+    return (
+        f"end of utterance → caption p50 {r['p50Seconds']} s, p95 {r['p95Seconds']} s;"
+        f" real-time factor {r['ratio']}"
+    )
+
+
+HEADLINES: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    critical_path.NAME: _critical_path,
+    batch.NAME: _batch,
+    fan_out.NAME: _fan_out,
+    requests.NAME: _requests,
+    local_engines.NAME: _local_engines,
+    cache.NAME: _cache,
+    latency_budget.NAME: _latency_budget,
+    partials.NAME: _partials,
+    speech.NAME: _speech,
+}
+
+
 def headline(name: str, result: Mapping[str, Any]) -> str:
     """One line of what the ratio means, in words."""
-    r = result
-    if r.get("error"):
-        return str(r["error"])[:60]
-    if name == critical_path.NAME:
-        last = r["runs"][-1]
-        return (
-            f"{last['measuredMs']:.0f} ms vs ideal {last['idealMs']:.0f},"
-            f" naive {last['naiveMs'] / 1000:.1f} s"
-        )
-    if name == batch.NAME:
-        return (
-            f"{r['sequential']['elapsedMs'] / 1000:.1f} s →"
-            f" {r['concurrent']['elapsedMs'] / 1000:.2f} s"
-            f" ({r['concurrent']['maxParallelSessions']} sessions at once),"
-            f" order kept: {r['orderKept']}"
-        )
-    if name == fan_out.NAME:
-        return (
-            f"whole {r['whole']['deliveriesPerSecond']:.0f}/s ({r['whole']['share']:.2f}),"
-            f" {r['split']['invocations']} slices {r['split']['deliveriesPerSecond']:.0f}/s"
-            f" ({r['split']['share']:.2f})"
-        )
-    if name == requests.NAME:
-        sizes = "/".join(str(s["listeners"]) for s in r["sizes"])
-        return (
-            f"processor {r['processorCallsPerSegment']} calls/segment at {sizes} listeners;"
-            f" broadcaster {r['broadcasterCallsPerSegment']}"
-        )
-    if name == local_engines.NAME:
-        e2e = r["endToEndMs"]
-        return (
-            f"p50 {e2e.get('p50')} ms, p95 {e2e.get('p95')} ms,"
-            f" {r['deliveries']}/{r['expectedDeliveries']} delivered"
-        )
-    if name == cache.NAME:
-        w, wo = r["withCaches"], r["withoutCaches"]
-        return (
-            f"{wo['translateCalls']}+{wo['synthesizeCalls']} calls →"
-            f" {w['translateCalls']}+{w['synthesizeCalls']};"
-            f" 2nd container {r['secondContainer']['translateCalls']}"
-        )
-    if name == latency_budget.NAME:
-        fast = r["byConsumer"]["enhancedFanOut"]["endOfSentenceToFirstAudio"]
-        return (
-            f"end of sentence → caption+audio p50 {r['endOfSentenceToFirstAudio']['p50Seconds']} s"
-            f" (polling), {fast['p50Seconds']} s (enhanced fan-out)"
-        )
-    return ""
+    if result.get("error"):
+        return str(result["error"])[:60]
+    line = HEADLINES.get(name)
+    return line(result) if line else ""
 
 
 def table(result: Mapping[str, Any]) -> str:

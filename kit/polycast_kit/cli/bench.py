@@ -21,6 +21,8 @@ SCENARIO_NAMES = (
     "local-engines",
     "cache",
     "latency-budget",
+    "partials",
+    "speech",
 )
 
 

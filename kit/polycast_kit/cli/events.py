@@ -15,7 +15,7 @@ import json
 import secrets
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -179,39 +179,50 @@ def summarize(event: dict[str, Any]) -> str:
     return "  ".join(p for p in parts if p is not None)
 
 
+def _segment_ready(detail: dict[str, Any]) -> str:
+    audio = detail.get("audio")
+    if isinstance(audio, dict) and "data" in audio:
+        how = f"audio {len(str(audio['data'])) * 3 // 4 // 1024} KB inline"
+    elif isinstance(audio, dict):
+        how = "audio by reference"
+    else:
+        how = "no audio"
+    timings = detail.get("timings") or {}
+    times = ", ".join(f"{k} {float(v):.0f} ms" for k, v in sorted(timings.items()))
+    return f"{how}{'; ' + times if times else ''}"
+
+
+def _broadcast_completed(detail: dict[str, Any]) -> str:
+    return (
+        f"delivered {detail.get('delivered', 0)}, gone {detail.get('gone', 0)}, "
+        f"failed {detail.get('failed', 0)} in {float(detail.get('durationMs', 0)):.0f} ms"
+    )
+
+
+def _listeners(detail: dict[str, Any]) -> str:
+    return (
+        f"{_plural(detail.get('listenerCount'), 'listener')}, "
+        f"{detail.get('languageCount', '?')} in this language"
+    )
+
+
+# One line of detail per event type (an unknown type shows none).
+DETAILS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "SegmentReady": _segment_ready,
+    "BroadcastCompleted": _broadcast_completed,
+    "ListenerJoined": _listeners,
+    "ListenerLeft": _listeners,
+    "SessionPaused": lambda d: str(d.get("reason") or "paused by the speaker")[:60],
+    "SessionResumed": lambda d: "resumed by the speaker",
+    "SessionStarted": lambda d: f"source {d.get('sourceLanguage', '?')}",
+    "SessionEnded": lambda d: str(d.get("reason", ""))[:60],
+    "TranscriptRejected": lambda d: f"{d.get('code', '?')}: {str(d.get('reason', ''))[:80]}",
+}
+
+
 def _details(kind: str, detail: dict[str, Any]) -> str:
-    if kind == "SegmentReady":
-        audio = detail.get("audio")
-        if isinstance(audio, dict) and "data" in audio:
-            how = f"audio {len(str(audio['data'])) * 3 // 4 // 1024} KB inline"
-        elif isinstance(audio, dict):
-            how = "audio by reference"
-        else:
-            how = "no audio"
-        timings = detail.get("timings") or {}
-        times = ", ".join(f"{k} {float(v):.0f} ms" for k, v in sorted(timings.items()))
-        return f"{how}{'; ' + times if times else ''}"
-    if kind == "BroadcastCompleted":
-        return (
-            f"delivered {detail.get('delivered', 0)}, gone {detail.get('gone', 0)}, "
-            f"failed {detail.get('failed', 0)} in {float(detail.get('durationMs', 0)):.0f} ms"
-        )
-    if kind in ("ListenerJoined", "ListenerLeft"):
-        return (
-            f"{_plural(detail.get('listenerCount'), 'listener')}, "
-            f"{detail.get('languageCount', '?')} in this language"
-        )
-    if kind == "SessionPaused":
-        return str(detail.get("reason") or "paused by the speaker")[:60]
-    if kind == "SessionResumed":
-        return "resumed by the speaker"
-    if kind == "SessionStarted":
-        return f"source {detail.get('sourceLanguage', '?')}"
-    if kind == "SessionEnded":
-        return str(detail.get("reason", ""))[:60]
-    if kind == "TranscriptRejected":
-        return f"{detail.get('code', '?')}: {str(detail.get('reason', ''))[:80]}"
-    return ""
+    line = DETAILS.get(kind)
+    return line(detail) if line else ""
 
 
 def _plural(count: object, noun: str) -> str:

@@ -84,16 +84,33 @@ class Listener:
     ended: bool = False
     # Why the last connection closed without the session ending (None: it did not).
     closed: str | None = None
+    # Live captions shown, in arrival order: (sequence, text); stale ones are not.
+    partials: list[tuple[int, str]] = field(default_factory=list)
     _parts: dict[int, dict[int, bytes]] = field(default_factory=dict)
 
     @property
     def last_sequence(self) -> int | None:
         return max((s.sequence for s in self.segments), default=None)
 
+    def live(self, message: dict[str, Any]) -> tuple[int, str] | None:
+        """A ``partial`` message worth showing: (sequence, text); None when its
+        sentence's segment is already here (the page's rule too)."""
+        if message.get("type") != "partial" or not isinstance(message.get("text"), str):
+            return None
+        sequence = int(message["sequence"])
+        last = self.last_sequence
+        if last is not None and sequence <= last:
+            return None
+        return sequence, str(message["text"])
+
     def accept(self, message: dict[str, Any]) -> ReceivedSegment | None:
         """Take one message; returns the segment when one is complete."""
         self.messages.append(message)
         kind = message.get("type")
+        caption = self.live(message)
+        if caption is not None:
+            self.partials.append(caption)
+            return None
         if kind == "sessionEnded":
             self.ended = True
             return None
@@ -340,6 +357,10 @@ async def follow(
     first = True
 
     def on_message(message: dict[str, Any]) -> None:
+        caption = listener.live(message)
+        if caption is not None:  # provisional: the segment of this sequence follows
+            say(f"~ #{caption[0]:<4} {caption[1]}")
+            return
         notice = NOTICES.get(str(message.get("type")))
         if notice is not None:
             say(notice(message))

@@ -67,6 +67,13 @@ def explain(exc: BaseException) -> tuple[str, int] | None:
     """(one line, exit code) for a known user-facing error; None for a bug."""
     if isinstance(exc, TargetError):
         return str(exc), 2
+    if isinstance(exc, BotoCoreError | ClientError):
+        return _explain_aws(exc)
+    return _explain_local(exc)
+
+
+def _explain_aws(exc: BotoCoreError | ClientError) -> tuple[str, int]:
+    """The AWS client's errors: configuration, reachability, refusals."""
     if isinstance(exc, NoRegionError):
         return "no AWS region: pass --region REGION (or set AWS_REGION)", 2
     if isinstance(exc, NoCredentialsError):
@@ -87,8 +94,11 @@ def explain(exc: BaseException) -> tuple[str, int] | None:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         return f"AWS refused the request: {error.get('Code', '?')}: {error.get('Message', '')}", 1
-    if isinstance(exc, BotoCoreError):
-        return f"AWS client error: {exc}", 1
+    return f"AWS client error: {exc}", 1
+
+
+def _explain_local(exc: BaseException) -> tuple[str, int] | None:
+    """Files, JSON and sockets on this machine."""
     if isinstance(exc, FileNotFoundError):
         return f"no such file: {exc.filename}", 2
     if isinstance(exc, json.JSONDecodeError):

@@ -98,6 +98,19 @@ def run_session(args: argparse.Namespace, out: TextIO) -> int:
         return 130
 
 
+def _verdict(channel: SpeakerChannel, cutter: SentenceCutter, settled: bool) -> int:
+    """The exit code once the talk is over, with a line for whatever went wrong."""
+    if channel.ended:
+        print(f"polycast speak: the session ended ({channel.ended})", file=sys.stderr)
+    if not cutter.finals:
+        print("polycast speak: no speech was recognized", file=sys.stderr)
+    if channel.stats.refused:
+        return _fail(f"sentences not accepted: {channel.stats.refused}")
+    if not settled:
+        return _fail("some sentences were not acknowledged in time")
+    return 0
+
+
 async def _speak(url: str, pcm: bytes | None, args: argparse.Namespace, output: Output) -> int:
     try:
         async with SpeakerChannel(url) as channel:
@@ -117,15 +130,7 @@ async def _speak(url: str, pcm: bytes | None, args: argparse.Namespace, output: 
                 f"{stats.resent} resent",
                 {"acked": stats.acked, "sent": stats.sent, "refused": stats.refused},
             )
-            if channel.ended:
-                print(f"polycast speak: the session ended ({channel.ended})", file=sys.stderr)
-            if not cutter.finals:
-                print("polycast speak: no speech was recognized", file=sys.stderr)
-            if stats.refused:
-                return _fail(f"sentences not accepted: {stats.refused}")
-            if not settled:
-                return _fail("some sentences were not acknowledged in time")
-            return 0
+            return _verdict(channel, cutter, settled)
     except SpeakerRefused as refused:
         return _fail(f"the session refused the speaker: {refused.code} {refused.message}")
     except TranscribeRefused as refused:

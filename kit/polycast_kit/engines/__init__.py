@@ -90,7 +90,7 @@ def supported_languages(
 
 def register() -> None:
     """Serve ``POLYCAST_ENGINES=local`` in this process with Apertium and espeak-ng."""
-    from polycast.composition import EngineProvider, register_engines
+    from polycast.engines import EngineProvider, register_engines
 
     register_engines("local", EngineProvider(build=local_engines, languages=supported_languages))
 

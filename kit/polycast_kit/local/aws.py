@@ -146,10 +146,13 @@ class EmbeddedAws:
         from moto.moto_api._internal.models import moto_api_backend
 
         from polycast_kit.local.moto_dynamodb import serialize_dynamodb_writes
+        from polycast_kit.local.moto_events import cache_event_paths
 
         # Real DynamoDB is atomic per item and per transaction; moto is not across
         # threads, and the gateway runs connection handlers concurrently.
         serialize_dynamodb_writes()
+        # EventBridge requests run one at a time (below): each must be quick.
+        cache_event_paths()
 
         with EmbeddedAws._live_lock:
             if EmbeddedAws._live == 0:

@@ -94,6 +94,23 @@ async def _listener(
                 arrivals[(index, sequence)] = time.time()
 
 
+def _engine_figures(
+    timings: Sequence[dict[str, Any]], latencies: Sequence[float]
+) -> tuple[dict[str, dict[str, float]], float | None]:
+    """Per-stage engine times (the SegmentReady timings), and the engines' share of
+    the median end-to-end latency."""
+    engine: dict[str, list[float]] = {}
+    for timing in timings:
+        for key, value in timing.items():
+            if isinstance(value, int | float):
+                engine.setdefault(key, []).append(float(value))
+    share = None
+    if latencies and "translateMs" in engine and "synthesizeMs" in engine:
+        work = statistics.median(engine["translateMs"]) + statistics.median(engine["synthesizeMs"])
+        share = round(work / percentile(latencies, 50), 3)
+    return {key: summary(values) for key, values in sorted(engine.items())}, share
+
+
 def measure_local_latency(
     *,
     languages: Sequence[str] = ("es", "fr", "ca"),
@@ -205,17 +222,7 @@ def measure_local_latency(
         )
         for lang in languages
     }
-    engine: dict[str, list[float]] = {}
-    for timing in timings:
-        for key, value in timing.items():
-            if isinstance(value, int | float):
-                engine.setdefault(key, []).append(float(value))
-    engine_summary = {key: summary(values) for key, values in sorted(engine.items())}
-    e2e = summary(latencies)
-    share = None
-    if latencies and "translateMs" in engine and "synthesizeMs" in engine:
-        work = statistics.median(engine["translateMs"]) + statistics.median(engine["synthesizeMs"])
-        share = round(work / percentile(latencies, 50), 3)
+    engine_summary, share = _engine_figures(timings, latencies)
     return {
         "scenario": "local real engines",
         "languages": list(languages),
@@ -225,7 +232,7 @@ def measure_local_latency(
         "expectedDeliveries": listeners * segments,
         "deliveries": len(measured),
         "complete": len(measured) == listeners * segments,
-        "endToEndMs": e2e,
+        "endToEndMs": summary(latencies),
         "warmupSegmentMs": summary(warmup),
         "endToEndMsByLanguage": per_language,
         "engineMsPerSegment": engine_summary,

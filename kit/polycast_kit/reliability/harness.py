@@ -3,10 +3,13 @@
 Kinesis is an in-memory stream (:mod:`.streams`) read by the local runtime's own
 :class:`KinesisPoller` (batches, ``batchItemFailures`` checkpoints, retries, the
 on-failure queue); the transcript processor and the broadcaster are built by
-``polycast.composition`` on the memory fakes, each port wrapped by :mod:`.faults`.
-Events travel through :class:`FaultyBus`; a failed broadcaster invocation is
-retried twice, as Lambda retries an asynchronous invocation, and then
-dead-lettered with its reason. :mod:`.accounting` then accounts for every segment.
+``polycast.composition`` on the memory fakes, each port wrapped by :mod:`.faults`
+and retried by that function's SDK clients (:mod:`.sdk`: botocore's standard mode
+with the attempts ``polycast.adapters.aws.clients`` configures). Events travel
+through :class:`FaultyBus` under each function's real ``EventBridgePublisher``; a
+failed broadcaster invocation is retried twice, as Lambda retries an asynchronous
+invocation, and then dead-lettered with its reason. :mod:`.accounting` then accounts
+for every segment.
 
 Everything runs on one thread per service, so a seed reproduces a run exactly.
 """
@@ -26,6 +29,7 @@ from polycast_kit.local.kinesis_poller import KinesisPoller
 from polycast_kit.reliability.accounting import tally
 from polycast_kit.reliability.faults import FaultPlan, FaultyBus, FaultyPort, FaultySender
 from polycast_kit.reliability.scenarios import Scenario, Tally
+from polycast_kit.reliability.sdk import Sdk
 from polycast_kit.reliability.streams import MemoryKinesis, MemoryQueue
 from polycast_kit.testing.audio import MemoryAudioStore
 from polycast_kit.testing.connections import MemoryConnectionStore
@@ -38,12 +42,8 @@ from polycast_kit.testing.synthesizer import FakeSynthesizer
 from polycast_kit.testing.translation_cache import MemoryTranslationCacheStore
 from polycast_kit.testing.translator import FakeTranslator
 
-BROADCASTER_EVENTS = frozenset({"SegmentReady", "BroadcastSlice", "SessionEnded"})
+BROADCASTER_EVENTS = frozenset({"SegmentReady", "BroadcastSlice", "PartialReady", "SessionEnded"})
 ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice
-
-
-def _no_wait(seconds: float) -> None:
-    """Backoff sleeps take no time here: the plan, not the clock, decides what fails."""
 
 
 class _Context:
@@ -79,8 +79,13 @@ class ReliabilityRun:
         self.results: list[tuple[str, dict[str, Any], Any]] = []
         self._attempts: Counter[int] = Counter()  # failed invocations per delivered event
 
-        def port(inner: Any, name: str) -> Any:
-            return FaultyPort(inner, plan, name)
+        # Each function has its own SDK clients (retry quotas); both use one bus.
+        self.processor_sdk = Sdk(seed=scenario.seed)
+        self.broadcaster_sdk = Sdk(seed=scenario.seed + 100)
+        processor_sdk, broadcaster_sdk = self.processor_sdk, self.broadcaster_sdk
+
+        def port(inner: Any, name: str, sdk: Sdk = processor_sdk) -> Any:
+            return FaultyPort(inner, plan, name, sdk)
 
         self.translator_plan: FaultPlan | None = None
         translator_plan = plan
@@ -93,17 +98,18 @@ class ReliabilityRun:
         # on the memory fakes, each port behind the plan; one worker each, no backoff
         # sleeps, so a seed reproduces a run.
         settings = Settings(max_concurrent_broadcasts=1, audience_slice_size=scenario.slice_size)
-        sessions = port(self.sessions_store, "sessions")
         deps = composition.build_processor(
             settings,
             composition.ProcessorPorts(
-                sessions=sessions,
-                translator=FaultyPort(FakeTranslator(), translator_plan, "translator"),
+                sessions=port(self.sessions_store, "sessions"),
+                translator=FaultyPort(
+                    FakeTranslator(), translator_plan, "translator", processor_sdk
+                ),
                 synthesizer=port(FakeSynthesizer(engine="neural"), "synthesizer"),
                 fallback_synthesizers=[port(FakeSynthesizer(engine="standard"), "synthesizer")],
                 translation_cache=port(MemoryTranslationCacheStore(), "translation_cache"),
                 audio=port(MemoryAudioStore(), "audio"),
-                publisher=self.bus,
+                publisher=self.bus.publisher(),
                 idempotency_store=MemoryPersistenceLayer,
             ),
             limits=ServiceLimits.unlimited(),
@@ -112,16 +118,18 @@ class ReliabilityRun:
         )
         self.orchestrator = deps.orchestrator
         self.processor = deps.processor
+        # No pacing: every partial is captioned (the most for ordering to go wrong).
+        self.processor.live_captions.min_interval = 0.0
         self.broadcaster = composition.build_broadcaster(
             settings,
             composition.ListenerPorts(
-                sessions=sessions,
-                connections=port(self.connection_store, "connections"),
-                listeners=port(self.registry, "listeners"),
-                segments=port(MemorySegmentLog(), "segments"),
-                sender=cast(Any, FaultySender(self.sender, plan)),
-                publisher=self.bus,
-                audio=port(MemoryAudioStore(), "audio"),
+                sessions=port(self.sessions_store, "sessions", broadcaster_sdk),
+                connections=port(self.connection_store, "connections", broadcaster_sdk),
+                listeners=port(self.registry, "listeners", broadcaster_sdk),
+                segments=port(MemorySegmentLog(), "segments", broadcaster_sdk),
+                sender=cast(Any, FaultySender(self.sender, plan, broadcaster_sdk)),
+                publisher=self.bus.publisher(),
+                audio=port(MemoryAudioStore(), "audio", broadcaster_sdk),
             ),
         )
         self.poller = KinesisPoller(
@@ -161,6 +169,8 @@ class ReliabilityRun:
         """The transcripts, interleaved across sessions, as producers put them."""
         for seq in range(1, self.scenario.transcripts + 1):
             for n in range(self.scenario.sessions):
+                if self.scenario.partials:
+                    self._partials(n, seq)
                 body = {
                     "sessionId": self.session_id(n),
                     "sequence": seq,
@@ -169,6 +179,20 @@ class ReliabilityRun:
                     "emotionDynamics": {"emotion": "happy", "intensity": 0.7},
                 }
                 self.kinesis.put(self.session_id(n), json.dumps(body).encode())
+
+    def _partials(self, n: int, seq: int) -> None:
+        """The live captions of one sentence as the recognizer would grow them."""
+        words = f"Sentence {seq} of talk {n}, it matters, really and truly, to us".split()
+        for stable in (5, 7, 10):  # captions at 5 and 10 words (clause ends)
+            body = {
+                "type": "partial",
+                "sessionId": self.session_id(n),
+                "sequence": seq,
+                "sourceLanguage": "en",
+                "text": " ".join(words[: stable + 1]),
+                "stableText": " ".join(words[:stable]),
+            }
+            self.kinesis.put(self.session_id(n), json.dumps(body).encode())
 
     def deliver_events(self) -> bool:
         """One delivery round of the bus; True when something was delivered."""

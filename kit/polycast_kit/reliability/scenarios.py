@@ -17,6 +17,7 @@ class Scenario:
     listeners: tuple[tuple[str, int], ...] = (("es", 3), ("fr", 2), ("de", 2))
     slice_size: int = 2  # small, so the es audience is split across invocations
     seed: int = 6
+    partials: bool = False  # live captions (partial records) before each transcript
 
     @property
     def label(self) -> str:
@@ -39,10 +40,15 @@ class Tally:
     out_of_order_heard: int = 0
     late: int = 0  # arrived after the listener had played past them (shown, not played)
     faults_injected: int = 0
+    sdk_retries: int = 0  # attempts botocore made again (after a fault it retries)
+    backoff_seconds: float = 0.0  # the SDK's and the publisher's backoff, recorded not slept
     on_failure_records: int = 0
     dead_letters: int = 0
     listeners_left: int = 0
     counts_consistent: bool = True
+    partials_sent: int = 0  # live-caption frames posted
+    partials_after_segment: int = 0  # a partial posted after its sequence's segment
+    partials_twice: int = 0  # the same partial posted to one listener again
     failures: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -59,10 +65,21 @@ class Tally:
             "outOfOrderHeard": self.out_of_order_heard,
             "late": self.late,
             "faultsInjected": self.faults_injected,
+            "sdkRetries": self.sdk_retries,
+            "backoffSeconds": round(self.backoff_seconds, 3),
             "onFailureRecords": self.on_failure_records,
             "deadLetters": self.dead_letters,
             "listenersLeft": self.listeners_left,
             "countsConsistent": self.counts_consistent,
+            **(
+                {
+                    "partialsSent": self.partials_sent,
+                    "partialsAfterSegment": self.partials_after_segment,
+                    "partialsTwice": self.partials_twice,
+                }
+                if self.scenario.partials
+                else {}
+            ),
         }
 
 
@@ -90,8 +107,9 @@ WHERE = {
 def markdown_table(tallies: Sequence[Tally]) -> str:
     head = (
         "| fault | rate | where | segments sent | delivered | recorded failed | lost "
-        "| duplicates (sent / heard) | out of order (sent / heard) | late | faults injected |\n"
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        "| duplicates (sent / heard) | out of order (sent / heard) | late | faults injected "
+        "| SDK retries |\n"
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     )
     rows = []
     for t in tallies:
@@ -101,6 +119,6 @@ def markdown_table(tallies: Sequence[Tally]) -> str:
             f"| {t.delivered} | {t.recorded_failed} | {t.lost} "
             f"| {t.duplicates_sent} / {t.duplicates_heard} "
             f"| {t.out_of_order_sent} / {t.out_of_order_heard} | {t.late} "
-            f"| {t.faults_injected} |"
+            f"| {t.faults_injected} | {t.sdk_retries} |"
         )
     return head + "\n".join(rows) + "\n"

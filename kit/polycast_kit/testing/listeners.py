@@ -61,7 +61,10 @@ class MemoryListenerRegistry:
             if counts.get(removed.language, 0) > 0 and session.listener_count > 0:
                 counts[removed.language] -= 1
                 session = replace(
-                    session, listener_count=session.listener_count - 1, language_counts=counts
+                    session,
+                    listener_count=session.listener_count - 1,
+                    language_counts=counts,
+                    captions_only_counts=_moved(session, removed, removed.language, None),
                 )
                 self.sessions.sessions[removed.session_id] = session
             return removed, session
@@ -81,9 +84,31 @@ class MemoryListenerRegistry:
             if counts.get(current.language, 0) > 0:
                 counts[current.language] -= 1
             counts[new] = counts.get(new, 0) + 1
-            session = replace(session, language_counts=counts)
+            session = replace(
+                session,
+                language_counts=counts,
+                captions_only_counts=_moved(session, current, current.language, new),
+            )
             self.sessions.sessions[session_id] = session
             self.connections._items[connection.connection_id] = replace(current, language=new)
+            return session
+
+    def set_audio(self, connection_id: str, on: bool) -> Session | None:
+        with self.sessions._lock, self.connections._lock:
+            current = self.connections._items.get(connection_id)
+            if current is None:
+                return None
+            session = self.sessions.sessions.get(current.session_id)
+            if current.audio == on:
+                return session
+            self.connections._items[connection_id] = replace(current, audio=on)
+            if session is None:
+                return None
+            captions_only = dict(session.captions_only_counts)
+            have = captions_only.get(current.language, 0)
+            captions_only[current.language] = have + 1 if not on else max(0, have - 1)
+            session = replace(session, captions_only_counts=captions_only)
+            self.sessions.sessions[current.session_id] = session
             return session
 
     def _active(self, session_id: str) -> Session:
@@ -94,3 +119,14 @@ class MemoryListenerRegistry:
         if session.status == "ended":
             raise SessionEnded(f"session {session_id} has ended")
         return session
+
+
+def _moved(session: Session, connection: Connection, old: str, new: str | None) -> dict[str, int]:
+    """The captions-only counts after ``connection`` leaves ``old`` (for ``new``)."""
+    counts = dict(session.captions_only_counts)
+    if connection.audio:
+        return counts
+    counts[old] = counts.get(old, 0) - 1  # as DynamoDB's ADD: no floor here
+    if new is not None:
+        counts[new] = counts.get(new, 0) + 1
+    return counts

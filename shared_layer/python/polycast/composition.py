@@ -13,12 +13,12 @@ Two halves:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from polycast.config import Settings
-from polycast.domain.languages import SUPPORTED_LANGUAGES
+from polycast.engines import engine_provider, supported_target_languages
 from polycast.ports import (
     AudioStore,
     ConnectionStore,
@@ -44,59 +44,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
     from polycast.domain.stream import StreamRecord
-
-
-class EngineSet(Protocol):
-    """A translator and synthesizer that live together (and are closed together)."""
-
-    @property
-    def translator(self) -> Translator: ...
-
-    @property
-    def synthesizer(self) -> Synthesizer: ...
-
-    def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class EngineProvider:
-    """Engines other than AWS's, registered by whoever runs the handlers.
-
-    The shipped package knows only Amazon Translate and Polly. The developer kit's local
-    runtime registers its Apertium/espeak-ng engines under ``local`` before it loads the
-    handlers, so the runtime never imports the kit.
-    """
-
-    build: Callable[[], EngineSet]
-    languages: Callable[[], Collection[str]]
-
-
-_ENGINE_PROVIDERS: dict[str, EngineProvider] = {}
-
-
-def register_engines(name: str, provider: EngineProvider) -> None:
-    """Make ``POLYCAST_ENGINES=<name>`` build ``provider``'s engines in this process."""
-    _ENGINE_PROVIDERS[name] = provider
-
-
-def engine_provider(settings: Settings) -> EngineProvider:
-    try:
-        return _ENGINE_PROVIDERS[settings.engines]
-    except KeyError:
-        raise ValueError(
-            f"POLYCAST_ENGINES={settings.engines!r}: no engines registered under that name "
-            "in this process (the local runtime registers 'local' when it starts)"
-        ) from None
-
-
-def supported_target_languages(settings: Settings) -> Collection[str]:
-    """What listeners may ask for: Translate's list, or what the registered engines reach."""
-    if settings.engines == "aws":
-        return SUPPORTED_LANGUAGES
-    try:
-        return frozenset(engine_provider(settings).languages())
-    except OSError:
-        return SUPPORTED_LANGUAGES
 
 
 def audio_url_base(settings: Settings) -> str:

@@ -65,6 +65,7 @@ class Action:
     SWITCH_LANGUAGE: Final = "switchLanguage"
     PAUSE: Final = "pause"
     RESUME: Final = "resume"
+    AUDIO: Final = "audio"
 
 
 LISTENER_ACTIONS: tuple[str, ...] = tuple(v for k, v in vars(Action).items() if k.isupper())

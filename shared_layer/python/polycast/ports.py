@@ -171,6 +171,13 @@ class ListenerRegistry(Protocol):
         """
         ...
 
+    def set_audio(self, connection_id: str, on: bool) -> Session | None:
+        """Audio on, or captions only (off), with the language's captions-only count
+        in the same write (never below zero); ``remove`` and ``switch`` keep that
+        count too. Already so (a retry): nothing changes. None when the connection
+        is gone."""
+        ...
+
 
 class SegmentLog(Protocol):
     """Short per-(session, language) buffer: catch-up after reconnects, and dedupe."""

@@ -378,13 +378,21 @@ class Rule:
 BROADCAST_RULE = Rule(
     "BroadcastRule",
     "segments, audience slices and session control to the broadcaster",
-    ("SegmentReady", "BroadcastSlice", "SessionEnded", "SessionPaused", "SessionResumed"),
+    (
+        "SegmentReady",
+        "BroadcastSlice",
+        "PartialReady",
+        "SessionEnded",
+        "SessionPaused",
+        "SessionResumed",
+    ),
     target_function=BROADCASTER,
     local_queue=BROADCAST_QUEUE,
 )
 EVENT_TYPES: tuple[str, ...] = (
     "SegmentReady",
     "BroadcastSlice",
+    "PartialReady",
     "BroadcastCompleted",
     "SessionStarted",
     "SessionEnded",
@@ -395,7 +403,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "TranscriptRejected",
 )
 # Events whose detail carries transcript text (translated and source sentences).
-TEXT_EVENT_TYPES: tuple[str, ...] = ("SegmentReady", "BroadcastSlice")
+TEXT_EVENT_TYPES: tuple[str, ...] = ("SegmentReady", "BroadcastSlice", "PartialReady")
 
 # Analytics stores what happened, never what was said: every event type except those
 # carrying transcript text. A team that may keep text subscribes its own rule.

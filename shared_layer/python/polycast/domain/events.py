@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from polycast.domain.models import AudioRef, Segment
+from polycast.domain.models import AudioRef, LiveCaption, Segment
 
 
 def now_iso() -> str:
@@ -87,6 +87,29 @@ def segment_from_detail(detail: Mapping[str, Any]) -> Segment:
         spoken_at=detail.get("spokenAt"),
         start_ms=detail.get("startMs"),
         end_ms=detail.get("endMs"),
+    )
+
+
+def partial_ready(caption: LiveCaption) -> dict[str, Any]:
+    return {
+        "sessionId": caption.session_id,
+        "sequence": caption.sequence,
+        "language": caption.language,
+        "sourceLanguage": caption.source_language,
+        "text": caption.text,
+        "revision": caption.revision,
+        "emittedAt": now_iso(),
+    }
+
+
+def caption_from_detail(detail: Mapping[str, Any]) -> LiveCaption:
+    return LiveCaption(
+        session_id=detail["sessionId"],
+        sequence=int(detail["sequence"]),
+        language=detail["language"],
+        source_language=str(detail.get("sourceLanguage") or ""),
+        text=str(detail["text"]),
+        revision=int(detail["revision"]),
     )
 
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from polycast.domain.events import now_iso
-from polycast.domain.models import Segment
+from polycast.domain.models import LiveCaption, Segment
 
 API_GATEWAY_MESSAGE_LIMIT = 128 * 1024
 DEFAULT_MAX_MESSAGE_BYTES = 120_000  # headroom under the limit for the envelope
@@ -78,6 +78,17 @@ def segment_messages(
         }
         for n, piece in enumerate(slices, start=1)
     ]
+
+
+def partial_message(caption: LiveCaption) -> dict[str, Any]:
+    """The live caption of the sentence being spoken (text only)."""
+    return {
+        "type": "partial",
+        "sessionId": caption.session_id,
+        "sequence": caption.sequence,
+        "language": caption.language,
+        "text": caption.text,
+    }
 
 
 def session_ended_message(session_id: str, reason: str) -> dict[str, Any]:

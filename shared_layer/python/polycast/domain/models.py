@@ -84,7 +84,23 @@ class SessionResume:
     session_id: str
 
 
-Record = Transcript | SessionStart | SessionEnd | SessionPause | SessionResume
+@dataclass(frozen=True)
+class Partial:
+    """The sentence still being spoken (``schemas/records/partial.json``).
+
+    ``stable_text`` is the prefix the recognizer will not revise: only it is
+    translated, for captions (never synthesized). ``sequence`` is the one the
+    sentence's final transcript will carry.
+    """
+
+    session_id: str
+    source_language: str
+    sequence: int
+    text: str
+    stable_text: str = ""
+
+
+Record = Transcript | SessionStart | SessionEnd | SessionPause | SessionResume | Partial
 
 
 @dataclass(frozen=True)
@@ -113,12 +129,19 @@ class Session:
     glossary: GlossaryRef | None = None
     ended_at: int = 0
     end_reason: str | None = None
+    # Per language: listeners who chose captions only (the ``audio`` action, off).
+    captions_only_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def active_languages(self) -> list[str]:
         """Languages with at least one listener, most listeners first."""
         langs = [lang for lang, n in self.language_counts.items() if n > 0]
         return sorted(langs, key=lambda lang: (-self.language_counts[lang], lang))
+
+    def wants_audio(self, language: str) -> bool:
+        """False when every listener of ``language`` chose captions only."""
+        listeners = self.language_counts.get(language, 0)
+        return listeners > self.captions_only_counts.get(language, 0)
 
 
 @dataclass(frozen=True)
@@ -151,9 +174,24 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class LiveCaption:
+    """The translated stable prefix of a sentence still being spoken, in one language:
+    the payload of ``PartialReady``. ``revision`` counts the stable source words it
+    covers, so it grows within a sequence."""
+
+    session_id: str
+    sequence: int
+    language: str
+    source_language: str
+    text: str
+    revision: int
+
+
+@dataclass(frozen=True)
 class Connection:
     connection_id: str
     session_id: str
     language: str
     connected_at: int = 0
     paused: bool = False
+    audio: bool = True  # False: captions only (the ``audio`` action)

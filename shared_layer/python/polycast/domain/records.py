@@ -7,7 +7,7 @@ reason that never quotes the transcript text (reasons travel in events and logs)
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jsonschema import ValidationError
@@ -15,6 +15,7 @@ from jsonschema import ValidationError
 from polycast.domain.emotion_hints import read_emotion
 from polycast.domain.languages import check_language
 from polycast.domain.models import (
+    Partial,
     Record,
     SessionEnd,
     SessionPause,
@@ -38,7 +39,14 @@ MAX_TRANSCRIPT_BYTES = 10_000
 MAX_TRANSCRIPT_CHARS = MAX_TRANSCRIPT_BYTES  # a character is at least one byte
 MAX_RECORD_BYTES = 64 * 1024
 
-RECORD_TYPES = ("transcript", "sessionStarted", "sessionEnded", "sessionPaused", "sessionResumed")
+RECORD_TYPES = (
+    "transcript",
+    "partial",
+    "sessionStarted",
+    "sessionEnded",
+    "sessionPaused",
+    "sessionResumed",
+)
 
 # The seed's direct-invoke event: these fields are required, in this order.
 DIRECT_INVOKE_REQUIRED = ("sessionId", "sourceLanguage", "transcriptText")
@@ -48,27 +56,29 @@ def _field(error: ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "record"
 
 
+# How each schema rule reads in a refusal: ``where`` is the field, ``value`` the rule's
+# own setting (a type, a limit), never the offending value.
+_REASONS: dict[str, Callable[[str, Any], str]] = {
+    "type": lambda where, value: f"{where} must be of type {value}",
+    "enum": lambda where, value: f"{where} must be one of {', '.join(map(str, value))}",
+    "minimum": lambda where, value: f"{where} must be >= {value}",
+    "maximum": lambda where, value: f"{where} must be <= {value}",
+    "minLength": lambda where, value: (
+        f"{where} must not be empty" if value == 1 else f"{where} is too short"
+    ),
+    "maxLength": lambda where, value: f"{where} is longer than {value} characters",
+    "pattern": lambda where, value: f"{where} is malformed",
+    "additionalProperties": lambda where, value: f"{where} has unexpected properties",
+}
+
+
 def _reason(error: ValidationError) -> str:
     """Describe a schema error without echoing the offending value."""
     where = _field(error)
-    rule, value = error.validator, error.validator_value
-    if rule == "type":
-        return f"{where} must be of type {value}"
-    if rule == "enum":
-        return f"{where} must be one of {', '.join(map(str, value))}"
-    if rule == "minimum":
-        return f"{where} must be >= {value}"
-    if rule == "maximum":
-        return f"{where} must be <= {value}"
-    if rule == "minLength":
-        return f"{where} must not be empty" if value == 1 else f"{where} is too short"
-    if rule == "maxLength":
-        return f"{where} is longer than {value} characters"
-    if rule == "pattern":
-        return f"{where} is malformed"
-    if rule == "additionalProperties":
-        return f"{where} has unexpected properties"
-    return f"{where} is invalid ({rule})"
+    reason = _REASONS.get(str(error.validator))
+    if reason is None:
+        return f"{where} is invalid ({error.validator})"
+    return reason(where, error.validator_value)
 
 
 def _raise_for(error: ValidationError) -> None:
@@ -139,12 +149,32 @@ def _transcript(data: Mapping[str, Any]) -> Transcript:
     )
 
 
+def _partial(data: Mapping[str, Any]) -> Partial:
+    text = data["text"]
+    stable = data.get("stableText") or ""
+    if not text.startswith(stable):
+        # A recognizer's stable part is a prefix of its hypothesis; anything else is
+        # a producer bug, and a live caption is disposable: keep the text, trust none.
+        stable = ""
+    return Partial(
+        session_id=data["sessionId"],
+        source_language=data["sourceLanguage"],
+        sequence=int(data["sequence"]),
+        text=text,
+        stable_text=stable,
+    )
+
+
 def parse_record(raw: bytes | str | Mapping[str, Any]) -> Record:
     """One stream record → a :data:`Record` (transcript or session control); else BadRequest."""
     data = _load(raw)
     kind = data.get("type", "transcript")
     if kind == "transcript":
         return _transcript(data)
+    if kind == "partial":
+        _check("records/partial", data)
+        check_language(data["sourceLanguage"])
+        return _partial(data)
     if kind == "sessionStarted":
         _check("records/sessionStarted", data)
         check_language(data["sourceLanguage"])

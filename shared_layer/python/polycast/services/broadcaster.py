@@ -16,6 +16,12 @@ A language with more listeners than ``audience_slice_size`` (the count comes fro
 the one Sessions item) is split: this invocation publishes one ``BroadcastSlice``
 per :class:`AudienceSlice` and each is delivered by its own broadcaster
 invocation, deduplicated per (session, sequence, language, slice).
+
+Live captions (``PartialReady``) go to the same listeners as text-only ``partial``
+messages, never after their sentence's segment and never twice from one container
+(:mod:`polycast.services.partial_marks`). A captions-only listener (the ``audio``
+action) gets every segment without its audio. The audience-independent parts
+(slices, tallies, frames) are in :mod:`polycast.services.fan_out`.
 """
 
 from __future__ import annotations
@@ -24,14 +30,13 @@ import logging
 import math
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
 from polycast.domain import events, messages
-from polycast.domain.models import Connection, Segment
+from polycast.domain.models import Connection, LiveCaption, Segment
 from polycast.errors import BadRequest, ConnectionGone, PolycastError, TransientError
 from polycast.ports import (
     AudioStore,
@@ -42,102 +47,25 @@ from polycast.ports import (
     Sender,
     SessionStore,
 )
+from polycast.services.fan_out import (
+    CONNECTING_GRACE_SECONDS,
+    AudienceSlice,
+    BroadcastResult,
+    Outcome,
+    encode_segment,
+    flatten,
+)
+from polycast.services.partial_marks import PartialMarks
+
+__all__ = [
+    "CONNECTING_GRACE_SECONDS",
+    "AudienceSlice",
+    "BroadcastResult",
+    "Broadcaster",
+    "encode_segment",
+]
 
 logger = logging.getLogger(__name__)
-
-# The $connect handler stores the connection before API Gateway completes the
-# upgrade; a post in between answers 410. Such a young connection is not pruned
-# (its $disconnect, or the TTL, cleans up if it really went away). A gateway that
-# holds posts until the upgrade completes (the local one) may set 0.
-CONNECTING_GRACE_SECONDS = 10.0
-Outcome = Literal["delivered", "gone", "failed", "skipped"]
-
-
-@dataclass(frozen=True)
-class AudienceSlice:
-    """Share ``index`` of ``count`` of an audience, chosen by a stable hash of the id.
-
-    Several broadcaster invocations given the slices 0..count-1 of one segment
-    together reach every listener exactly once.
-    """
-
-    index: int
-    count: int
-
-    def __post_init__(self) -> None:
-        if self.count < 1 or not 0 <= self.index < self.count:
-            raise BadRequest(f"bad audience slice {self.index}/{self.count}")
-
-    def includes(self, connection_id: str) -> bool:
-        return zlib.crc32(connection_id.encode("utf-8")) % self.count == self.index
-
-    @classmethod
-    def from_detail(cls, raw: object) -> AudienceSlice | None:
-        """The optional ``slice: {index, count}`` of an event detail."""
-        if raw is None:
-            return None
-        if not isinstance(raw, Mapping):
-            raise BadRequest("slice must be an object {index, count}")
-        index, count = raw.get("index"), raw.get("count")
-        if not isinstance(index, int) or not isinstance(count, int):
-            raise BadRequest("slice needs integer index and count")
-        return cls(index, count)
-
-
-@dataclass
-class BroadcastResult:
-    delivered: int = 0
-    gone: int = 0
-    failed: int = 0
-    skipped: int = 0
-    duration_ms: float = 0.0
-    duplicate: bool = False
-    slices: int = 0  # > 0: the audience was split and handed to this many invocations
-
-    @property
-    def attempted(self) -> int:
-        """Listeners a delivery was owed to (a gone listener is churn, not a failure)."""
-        return self.delivered + self.failed
-
-    @property
-    def success_rate(self) -> float | None:
-        """Percent delivered, or None when nobody was owed a delivery."""
-        return 100.0 * self.delivered / self.attempted if self.attempted else None
-
-    def count(self, outcome: Outcome) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-
-
-def encode_segment(
-    segment: Segment,
-    *,
-    audio: AudioStore | None,
-    max_message_bytes: int = messages.DEFAULT_MAX_MESSAGE_BYTES,
-) -> list[bytes]:
-    """The frames of one segment: inline, in parts, or by presigned S3 URL.
-
-    When a referenced clip cannot be presigned the listener still gets the text.
-    """
-    ref = segment.audio
-    if ref is not None and ref.data_b64 is None:
-        url: str | None = None
-        if audio is not None:
-            try:
-                url = audio.url(ref)
-            except PolycastError as exc:
-                logger.warning("audio url failed, sending text only: %s", exc.code)
-        if url is None:
-            segment = replace(segment, audio=None)
-        return [
-            messages.encode(m)
-            for m in messages.segment_messages(
-                segment, audio_url=url, max_message_bytes=max_message_bytes
-            )
-        ]
-    return [
-        messages.encode(m)
-        for m in messages.segment_messages(segment, max_message_bytes=max_message_bytes)
-    ]
 
 
 class Broadcaster:
@@ -171,6 +99,7 @@ class Broadcaster:
         self.max_message_bytes = max_message_bytes
         self.audience_slice_size = audience_slice_size  # 0: never split
         self.clock = clock
+        self.partial_marks = PartialMarks()
         # One pool for the container's life: starting max_concurrent threads per
         # segment costs more than the posts' own CPU on a busy machine.
         self._pool: ThreadPoolExecutor | None = None
@@ -193,8 +122,14 @@ class Broadcaster:
     # -- entry point -------------------------------------------------------------
 
     def handle(self, detail_type: str, detail: Mapping[str, Any]) -> BroadcastResult:
-        """One EventBridge event: ``SegmentReady``, ``BroadcastSlice``, ``SessionEnded``,
-        ``SessionPaused`` or ``SessionResumed``."""
+        """One EventBridge event: ``SegmentReady``, ``BroadcastSlice``, ``PartialReady``,
+        ``SessionEnded``, ``SessionPaused`` or ``SessionResumed``."""
+        if detail_type == "PartialReady":
+            try:
+                caption = events.caption_from_detail(detail)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise BadRequest(f"malformed PartialReady detail: {exc!r}") from exc
+            return self.broadcast_partial(caption)
         if detail_type in ("SegmentReady", "BroadcastSlice"):
             try:
                 segment = events.segment_from_detail(detail)
@@ -285,9 +220,15 @@ class Broadcaster:
             )
             return BroadcastResult(duplicate=True)
 
+        self.partial_marks.finished(segment.session_id, segment.language, segment.sequence)
         frames = encode_segment(segment, audio=self.audio, max_message_bytes=self.max_message_bytes)
+        text_only = frames
+        if segment.audio is not None:
+            text_only = encode_segment(replace(segment, audio=None), audio=None)
         audience = self.connections.listeners(segment.session_id, segment.language)
-        result = self.fan_out(audience, frames, audience_slice=audience_slice)
+        result = self.fan_out(
+            audience, frames, audience_slice=audience_slice, captions_frames=text_only
+        )
         result.duration_ms = (time.monotonic() - started) * 1000.0
 
         try:
@@ -339,6 +280,31 @@ class Broadcaster:
         if outcome.failed:
             logger.warning("%s not published: %d failed", detail_type, len(outcome.failed))
 
+    # -- live captions -----------------------------------------------------------
+
+    def broadcast_partial(self, caption: LiveCaption) -> BroadcastResult:
+        """A live caption to the language's listeners, unless it is stale: a repeat
+        or overtaken copy (the in-memory mark), or its segment is recorded already
+        (one Segments read). No ``BroadcastCompleted``: captions are disposable."""
+        if not self.partial_marks.claim(caption):
+            return BroadcastResult(duplicate=True)
+        later = self.segments.since(
+            caption.session_id, caption.language, caption.sequence - 1, limit=1
+        )
+        if later and later[0].sequence >= caption.sequence:
+            self.partial_marks.finished(caption.session_id, caption.language, later[0].sequence)
+            return BroadcastResult(duplicate=True)
+        started = time.monotonic()
+        frame = messages.encode(messages.partial_message(caption))
+        audience = self.connections.listeners(caption.session_id, caption.language)
+        result = self.fan_out(audience, [frame])
+        result.duration_ms = (time.monotonic() - started) * 1000.0
+        logger.debug(
+            "live caption broadcast",
+            extra={"sequence": caption.sequence, "delivered": result.delivered},
+        )
+        return result
+
     # -- session end -------------------------------------------------------------
 
     def end_session(
@@ -379,8 +345,10 @@ class Broadcaster:
         *,
         audience_slice: AudienceSlice | None = None,
         paused_too: bool = False,
+        captions_frames: list[bytes] | None = None,
     ) -> BroadcastResult:
-        """Post ``frames`` in order to each listener, at most ``max_concurrent`` at once.
+        """Post ``frames`` in order to each listener, at most ``max_concurrent`` at once
+        (``captions_frames`` instead to a captions-only listener, when given).
 
         Pages are read lazily and at most ``2 * max_concurrent`` posts are queued, so
         memory stays flat however large the audience.
@@ -390,7 +358,8 @@ class Broadcaster:
         lock = threading.Lock()
 
         def deliver_or_prune(connection: Connection) -> Outcome:
-            outcome = self.deliver(connection, frames)
+            chosen = frames if connection.audio or captions_frames is None else captions_frames
+            outcome = self.deliver(connection, chosen)
             if outcome == "gone" and self._connecting(connection):
                 return "skipped"  # not upgraded yet: it will hear the next segment
             if outcome == "gone":
@@ -406,7 +375,7 @@ class Broadcaster:
 
         pending: set[Future[Outcome]] = set()
         pool = self._fan_out_pool()
-        for connection in _flatten(audience):
+        for connection in flatten(audience):
             if audience_slice is not None and not audience_slice.includes(connection.connection_id):
                 continue
             if connection.paused and not paused_too:
@@ -463,8 +432,3 @@ class Broadcaster:
             session.language_counts.get(removed.language, 0) if session else 0,
             reason="gone",
         )
-
-
-def _flatten(pages: Iterable[list[Connection]]) -> Iterator[Connection]:
-    for page in pages:
-        yield from page

@@ -26,6 +26,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 from typing import Any
 
 from jsonschema import ValidationError
@@ -236,6 +237,8 @@ class ConnectionService:
                 self.switch_language(connection_id, body)
             elif action == Action.PAUSE:
                 self.pause(connection_id)
+            elif action == Action.AUDIO:
+                self.set_audio(connection_id, body)
             else:
                 self.resume(connection_id, body)
         except PolycastError as exc:
@@ -258,7 +261,8 @@ class ConnectionService:
             connection.session_id, connection.language, from_sequence, limit=CATCH_UP_LIMIT
         )
         for segment in later:
-            for frame in encode_segment(segment, audio=self.audio):
+            sent = segment if connection.audio else replace(segment, audio=None)
+            for frame in encode_segment(sent, audio=self.audio):
                 self.sender.post(connection_id, frame)
         self.send(
             connection_id,
@@ -305,6 +309,17 @@ class ConnectionService:
         ack = self._set_paused(connection_id, False, Action.RESUME)
         if "fromSequence" in body:
             self.catch_up(connection_id, body)
+        return ack
+
+    def set_audio(self, connection_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Audio on, or captions only: the broadcaster sends this listener segments
+        without audio, and a language whose listeners all chose captions only is
+        not synthesized (its count is on the Sessions item the processor reads)."""
+        on = bool(body["on"])
+        if self.listeners.set_audio(connection_id, on) is None:
+            raise ConnectionGone("unknown connection")
+        ack = messages.ack_message(Action.AUDIO, on=on)
+        self.send(connection_id, ack)
         return ack
 
     def _set_paused(self, connection_id: str, paused: bool, action: str) -> dict[str, Any]:

@@ -26,6 +26,10 @@ each step is recorded in ``Outcome.degraded`` (the handler turns it into the
 ``DegradedSegments`` metric, dimension ``Step``). Languages start most-listened
 first, so they take the governor's earliest slots.
 
+Captions only: a language whose listeners all chose captions only (the ``audio``
+action; ``Session.captions_only_counts``, read from the same Sessions item) is
+translated but not synthesized; its segment carries ``audio: null``.
+
 Audio: synthesized once per (SSML, voice, engine, format) — the audio cache is
 keyed by their hash. Text over Polly's 3,000 billed characters is synthesized in
 runs of whole sentences and the MP3s concatenated; a sentence too long on its own
@@ -41,8 +45,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from polycast.domain import events
 from polycast.domain.cache_keys import audio_key
@@ -54,92 +57,19 @@ from polycast.domain.translation_settings import NO_SETTINGS, TranslationSetting
 from polycast.domain.voices import Voice, voice_for
 from polycast.errors import PolycastError, Throttled, TransientError
 from polycast.ports import AudioStore, EventPublisher, SessionStore, Synthesizer, Translator
+from polycast.services.outcome import Outcome
 from polycast.services.rate_governor import ServiceLimits
 from polycast.services.translation_cache import TranslationCache
 
 log = logging.getLogger(__name__)
+
+__all__ = ["STANDARD_VOICE", "TEXT_ONLY", "Orchestrator", "Outcome"]
 
 SEGMENT_READY = "SegmentReady"
 
 # Degradation steps, in order (the values of ``Outcome.degraded``).
 STANDARD_VOICE = "standard_voice"
 TEXT_ONLY = "text_only"
-
-
-@dataclass
-class Outcome:
-    """What happened to one transcript; also the seed's direct-invoke response."""
-
-    session_id: str
-    sequence: int
-    listener_count: int = 0
-    languages_processed: int = 0
-    failed_languages: dict[str, str] = field(default_factory=dict)  # language → error code
-    audio_missing: dict[str, str] = field(default_factory=dict)  # language → why no audio
-    degraded: dict[str, str] = field(default_factory=dict)  # language → STANDARD_VOICE | TEXT_ONLY
-    cache_hits: int = 0
-    cache_misses: int = 0
-    events_published: int = 0
-    events_failed: int = 0
-    duration_ms: float = 0.0
-    skipped: str | None = None  # why nothing was translated, e.g. "no listeners"
-    hints_replaced: int = 0  # emotion hints that fell back to defaults (advisory)
-
-    @property
-    def languages_failed(self) -> int:
-        return len(self.failed_languages)
-
-    @property
-    def cache_hit_rate(self) -> float:
-        """Share of languages answered from a cache tier (0 when nothing was looked up)."""
-        total = self.cache_hits + self.cache_misses
-        return self.cache_hits / total if total else 0.0
-
-    @property
-    def broadcast_success_rate(self) -> float:
-        """Share of SegmentReady events the bus accepted (delivery itself is async).
-
-        1.0 when there was nothing to publish: nothing failed.
-        """
-        total = self.events_published + self.events_failed
-        return self.events_published / total if total else 1.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "sessionId": self.session_id,
-            "sequence": self.sequence,
-            "listenerCount": self.listener_count,
-            "languagesProcessed": self.languages_processed,
-            "failedLanguages": dict(self.failed_languages),
-            "audioMissing": dict(self.audio_missing),
-            "degraded": dict(self.degraded),
-            "cacheHits": self.cache_hits,
-            "cacheMisses": self.cache_misses,
-            "eventsPublished": self.events_published,
-            "eventsFailed": self.events_failed,
-            "durationMs": round(self.duration_ms, 3),
-            "skipped": self.skipped,
-            "hintsReplaced": self.hints_replaced,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Outcome:
-        return cls(
-            session_id=data["sessionId"],
-            sequence=int(data["sequence"]),
-            listener_count=int(data.get("listenerCount", 0)),
-            languages_processed=int(data.get("languagesProcessed", 0)),
-            failed_languages=dict(data.get("failedLanguages") or {}),
-            audio_missing=dict(data.get("audioMissing") or {}),
-            degraded=dict(data.get("degraded") or {}),
-            cache_hits=int(data.get("cacheHits", 0)),
-            cache_misses=int(data.get("cacheMisses", 0)),
-            events_published=int(data.get("eventsPublished", 0)),
-            events_failed=int(data.get("eventsFailed", 0)),
-            duration_ms=float(data.get("durationMs", 0.0)),
-            skipped=data.get("skipped"),
-            hints_replaced=int(data.get("hintsReplaced", 0)),
-        )
 
 
 @dataclass
@@ -241,6 +171,7 @@ class Orchestrator:
                 sequence=sequence,
                 known=known.get(target),
                 audience=session.language_counts.get(target, 0),
+                audio=session.wants_audio(target),
                 started=started,
                 settings=settings,
             )
@@ -291,11 +222,12 @@ class Orchestrator:
         sequence: int,
         known: str | None,
         audience: int,
+        audio: bool,
         started: float,
         settings: TranslationSettings = NO_SETTINGS,
     ) -> _LanguageResult:
         """One language's pipeline, then its ``SegmentReady`` at once."""
-        result = self._language(transcript, target, known, audience, settings)
+        result = self._language(transcript, target, known, audience, settings, audio=audio)
         if result.error is None:
             total_ms = (self._clock() - started) * 1000
             segment = self._segment(transcript, sequence, result, total_ms)
@@ -315,8 +247,11 @@ class Orchestrator:
         known: str | None,
         audience: int,
         settings: TranslationSettings = NO_SETTINGS,
+        *,
+        audio: bool,
     ) -> _LanguageResult:
-        """Translate (unless known) then synthesize one language; never raises."""
+        """Translate (unless known) then synthesize one language (unless nobody listens
+        to audio); never raises."""
         result = _LanguageResult(language=target, text=known)
         if result.text is None:
             t0 = self._clock()
@@ -335,6 +270,8 @@ class Orchestrator:
                 return result
             finally:
                 result.translate_ms = (self._clock() - t0) * 1000
+        if not audio:
+            return result
         t1 = self._clock()
         result.audio, result.audio_missing, result.degraded = self._audio(
             result.text, target, transcript, audience

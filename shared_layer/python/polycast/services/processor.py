@@ -28,6 +28,8 @@ Rules, in the order a record meets them:
   ``sessionResumed``), a transcript is not translated or synthesized: it is
   recorded as a ``TranscriptRejected`` with code ``SESSION_PAUSED`` (the decision
   is part of the idempotent step, so a replay after the resume does not send it).
+* A ``partial`` record goes to :class:`~polycast.services.live_captions.LiveCaptions`:
+  captions only, never stored, retried or failed; dropped once its final was processed.
 * Every transcript refreshes the session's activity (at most once per
   ``activity_every_seconds``, from the Sessions read it already makes), which
   keeps the sweeper from ending it as idle and pushes back its TTL.
@@ -53,6 +55,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from polycast.domain import events
 from polycast.domain.models import (
+    Partial,
     Record,
     Session,
     SessionEnd,
@@ -73,6 +76,7 @@ from polycast.errors import (
 from polycast.errors import SessionEnded as SessionEndedError
 from polycast.ports import EventPublisher, SessionStore
 from polycast.services.connections import hash_join_code
+from polycast.services.live_captions import LiveCaptions
 from polycast.services.orchestrator import Orchestrator, Outcome
 
 log = logging.getLogger(__name__)
@@ -145,7 +149,14 @@ class TranscriptProcessor:
         max_parallel_sessions: int = 64,
         activity_every_seconds: int = 60,
         clock: Callable[[], float] = time.time,
+        live_captions: LiveCaptions | None = None,
     ) -> None:
+        self.live_captions = live_captions or LiveCaptions(
+            sessions=sessions,
+            translator=orchestrator.translator,
+            publisher=publisher,
+            limits=orchestrator.limits,
+        )
         self.activity_every_seconds = activity_every_seconds
         self.clock = clock
         self.orchestrator = orchestrator
@@ -174,6 +185,7 @@ class TranscriptProcessor:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.live_captions.close()
 
     # ---- entry points -------------------------------------------------------------
 
@@ -261,6 +273,9 @@ class TranscriptProcessor:
                 ran=ran,
             )
             return None, bool(ran)
+        if isinstance(record, Partial):
+            self.live_captions.offer(record)  # disposable: never fails the record
+            return None, True
         assert isinstance(record, Transcript)
         session = self._ensure_session(record)
         sequence = record.sequence
@@ -273,7 +288,9 @@ class TranscriptProcessor:
                     ran=ran,
                 )["sequence"]
             )
-        return self._transcript(record, sequence, session)
+        done = self._transcript(record, sequence, session)
+        self.live_captions.finished(record.session_id, sequence)
+        return done
 
     def _reject(self, item: _Item, error: PolycastError) -> None:
         """Bad input: tell the bus why, and never retry it (unless the bus refused)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -70,12 +70,14 @@ class EventBridgePublisher:
         source: str = wiring.SOURCE,
         attempts: int = 3,
         backoff_seconds: float = 0.05,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._client = client
         self.bus_name = bus_name
         self.source = source
         self.attempts = max(1, attempts)
         self.backoff_seconds = backoff_seconds
+        self._sleep = sleep
 
     def publish(self, events: Iterable[tuple[str, Mapping[str, Any]]]) -> PublishResult:
         entries = [
@@ -99,7 +101,7 @@ class EventBridgePublisher:
         errors: dict[int, tuple[str, str]] = {}
         for attempt in range(self.attempts):
             if attempt:
-                time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+                self._sleep(self.backoff_seconds * 2 ** (attempt - 1))
             try:
                 out = self._client.put_events(Entries=[entry for _, entry in pending])  # type: ignore[misc]
             except (ClientError, BotoCoreError) as exc:

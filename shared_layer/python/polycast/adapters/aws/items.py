@@ -71,6 +71,7 @@ def connection_to_item(connection: Connection, expires_at: int) -> dict[str, Any
         "targetLanguage": {"S": connection.language},
         "connectedAt": {"N": str(connection.connected_at)},
         "paused": {"BOOL": connection.paused},
+        "audio": {"BOOL": connection.audio},
         "expiresAt": {"N": str(expires_at)},
     }
 
@@ -82,10 +83,21 @@ def connection_from_item(item: dict[str, Any]) -> Connection:
         language=item["targetLanguage"]["S"],
         connected_at=int(item.get("connectedAt", {}).get("N", "0")),
         paused=bool(item.get("paused", {}).get("BOOL", False)),
+        audio=bool(item.get("audio", {}).get("BOOL", True)),
     )
 
 
 # -- Sessions table ---------------------------------------------------------------------
+
+
+# Per-language captions-only counts live in top-level attributes
+# ``captionsOnly:<language>``: an ADD on a nested map path needs the map to exist
+# first, which items written before this attribute existed do not have.
+CAPTIONS_ONLY_PREFIX = "captionsOnly:"
+
+
+def captions_only_attribute(language: str) -> str:
+    return CAPTIONS_ONLY_PREFIX + language
 
 
 def session_key(session_id: str) -> dict[str, Any]:
@@ -96,6 +108,11 @@ def session_from_item(item: dict[str, Any]) -> Session:
     counts = {
         lang: int(value.get("N", "0"))
         for lang, value in (item.get("languageCounts", {}).get("M") or {}).items()
+    }
+    captions_only = {
+        name.removeprefix(CAPTIONS_ONLY_PREFIX): int(value.get("N", "0"))
+        for name, value in item.items()
+        if name.startswith(CAPTIONS_ONLY_PREFIX)
     }
     status = item.get("status", {}).get("S", "active")
     if status not in ("created", "ended"):
@@ -118,6 +135,7 @@ def session_from_item(item: dict[str, Any]) -> Session:
         glossary=glossary_ref_from_item(item.get("glossary", {}).get("M")),
         ended_at=int(item.get("endedAt", {}).get("N", "0")),
         end_reason=item.get("endReason", {}).get("S"),
+        captions_only_counts=captions_only,
     )
 
 

@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from polycast.adapters.aws.items import (
     CONNECTION_TTL_SECONDS,
+    captions_only_attribute,
     connection_from_item,
     connection_key,
     connection_to_item,
@@ -158,17 +159,28 @@ class DynamoListenerRegistry:
         }
         items: list[dict[str, Any]] = [delete]
         if count:
+            update = (
+                "SET listenerCount = listenerCount - :one, "
+                "languageCounts.#lang = languageCounts.#lang - :one"
+            )
+            names = {"#lang": connection.language}
+            if not connection.audio:  # a captions-only listener leaves that count too
+                update += " ADD #co :minus"
+                names["#co"] = captions_only_attribute(connection.language)
             items.append(
                 {
                     "Update": {
                         "TableName": self._sessions,
                         "Key": session_key(connection.session_id),
-                        "UpdateExpression": "SET listenerCount = listenerCount - :one, "
-                        "languageCounts.#lang = languageCounts.#lang - :one",
+                        "UpdateExpression": update,
                         "ConditionExpression": "listenerCount > :zero AND "
                         "languageCounts.#lang > :zero",
-                        "ExpressionAttributeNames": {"#lang": connection.language},
-                        "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}},
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": {
+                            ":zero": {"N": "0"},
+                            ":one": {"N": "1"},
+                            **({":minus": {"N": "-1"}} if not connection.audio else {}),
+                        },
                     }
                 }
             )
@@ -214,10 +226,23 @@ class DynamoListenerRegistry:
         update = "SET languageCounts.#new = if_not_exists(languageCounts.#new, :zero) + :one"
         condition = "attribute_exists(sessionId) AND #status IN (:active, :created)"
         names = {"#new": new, "#status": "status"}
+        values: dict[str, Any] = {
+            ":zero": {"N": "0"},
+            ":one": {"N": "1"},
+            ":active": {"S": "active"},
+            ":created": {"S": "created"},
+        }
         if old_counted:
             update += ", languageCounts.#old = languageCounts.#old - :one"
             condition += " AND languageCounts.#old > :zero"
             names["#old"] = old
+        if not connection.audio:  # its captions-only count moves with it
+            update += " ADD #conew :one, #coold :minus"
+            names |= {
+                "#conew": captions_only_attribute(new),
+                "#coold": captions_only_attribute(old),
+            }
+            values[":minus"] = {"N": "-1"}
         items = [
             {
                 "Update": {
@@ -235,12 +260,7 @@ class DynamoListenerRegistry:
                     "UpdateExpression": update,
                     "ConditionExpression": condition,
                     "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": {
-                        ":zero": {"N": "0"},
-                        ":one": {"N": "1"},
-                        ":active": {"S": "active"},
-                        ":created": {"S": "created"},
-                    },
+                    "ExpressionAttributeValues": values,
                 }
             },
         ]
@@ -251,6 +271,63 @@ class DynamoListenerRegistry:
         if current is None or current.language != new:
             return None  # gone, or a concurrent switch took it elsewhere
         return self._session_or_raise(connection.session_id)
+
+    # -- audio on / off ----------------------------------------------------------
+
+    def set_audio(self, connection_id: str, on: bool) -> Session | None:
+        for _ in range(_ATTEMPTS):
+            connection = self._connection(connection_id)
+            if connection is None:
+                return None
+            if connection.audio == on:  # a retry, or nothing to change
+                return self._session(connection.session_id)
+            items = [
+                {
+                    "Update": {
+                        "TableName": self._connections,
+                        "Key": connection_key(connection_id),
+                        "UpdateExpression": "SET audio = :on",
+                        # Unchanged language and audio since the read: the count
+                        # moves with the state it counts, once.
+                        "ConditionExpression": "targetLanguage = :lang AND "
+                        "(audio = :was OR (attribute_not_exists(audio) AND :was = :true))",
+                        "ExpressionAttributeValues": {
+                            ":on": {"BOOL": on},
+                            ":was": {"BOOL": connection.audio},
+                            ":true": {"BOOL": True},
+                            ":lang": {"S": connection.language},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self._sessions,
+                        "Key": session_key(connection.session_id),
+                        "UpdateExpression": "ADD #co :step",
+                        "ConditionExpression": "attribute_exists(sessionId)"
+                        + (" AND #co > :zero" if on else ""),
+                        "ExpressionAttributeNames": {
+                            "#co": captions_only_attribute(connection.language)
+                        },
+                        "ExpressionAttributeValues": {
+                            ":step": {"N": "-1" if on else "1"},
+                            **({":zero": {"N": "0"}} if on else {}),
+                        },
+                    }
+                },
+            ]
+            try:
+                self._transact("set listener audio", items, uuid.uuid4().hex)
+            except _Cancelled as cancelled:
+                if cancelled.failed(0):  # changed meanwhile: read again
+                    continue
+                if on and cancelled.failed(1):
+                    # The count is already zero (drifted): never below zero.
+                    self._transact("set listener audio", items[:1], uuid.uuid4().hex)
+                    return self._session(connection.session_id)
+                raise TransientError(f"DynamoDB set listener audio: {cancelled}") from cancelled
+            return self._session(connection.session_id)
+        return None
 
     # -- plumbing --------------------------------------------------------------
 
