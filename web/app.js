@@ -9,6 +9,7 @@
 //   captions.js       captions, announcer, live line
 //   playback.js       the audio queue        listening.js  one listening session
 //   connection.js     the WebSocket          reorder.js    ordering rules
+//   transcript-links.js  the end panel's transcript downloads
 
 import { CaptionsView } from "./captions.js";
 import { ListenView, SoundControls } from "./controls.js";
@@ -20,6 +21,7 @@ import { Preferences, offeredLanguages, pickLanguage } from "./preferences.js";
 import { checkJoin } from "./session-check.js";
 import { StatusLine } from "./status-line.js";
 import { SAY, languageName, refusalText } from "./strings.js";
+import { TranscriptLinks } from "./transcript-links.js";
 
 const $ = (id) => document.getElementById(id);
 const nameOf = (code) => languageName(code, navigator.language);
@@ -55,6 +57,11 @@ const listen = new ListenView({
   ended: $("ended"),
   endedTitle: $("ended-title"),
   endedReason: $("ended-reason"),
+});
+const downloads = new TranscriptLinks({
+  box: $("downloads"),
+  list: $("download-list"),
+  error: $("download-error"),
 });
 let config = null;
 let session = null;
@@ -102,7 +109,7 @@ function setAddress(params) {
 }
 
 function showView(view) {
-  document.body.dataset.view = view; // the listening view is one screen high (style.css)
+  document.body.dataset.view = view; // the listening view is one screen high (listener.css)
   join.show(view === "join");
   if (view === "join") listen.close();
 }
@@ -123,13 +130,14 @@ async function onJoin(request) {
   try {
     const result = await check(request);
     if (result.ok === false) refuse(request, result.code, result.message);
-    else startListening(request);
+    else startListening({ ...request, sourceLanguage: result.sourceLanguage });
   } finally {
     join.setBusy(false);
   }
 }
 
 function backToJoin() {
+  downloads.clear();
   session?.stop();
   session = null;
   showView("join");
@@ -164,6 +172,10 @@ function startListening(request) {
     onLanguage: (language) => {
       preferences.set("language", language);
       setAddress({ targetLanguage: language });
+    },
+    onEnded: (language) => {
+      const sourceLanguage = request.sourceLanguage || config.sourceLanguage;
+      downloads.show(config, { ...request, language, sourceLanguage }, nameOf);
     },
   });
   session.start();

@@ -24,6 +24,7 @@ export class ListeningSession {
    * @param {(text: string) => void} deps.onGaveUp  back to the form with these words
    * @param {(language: string) => void} deps.onLanguage  the language changed
    * @param {(code: string) => string} deps.nameOf
+   * @param {(language: string) => void} [deps.onEnded]  the session ended (in this language)
    */
   constructor(deps) {
     Object.assign(this, deps);
@@ -310,5 +311,6 @@ export class ListeningSession {
     this.views.captions.stopWaiting();
     this.views.status.set("ended");
     this.views.listen.showEnded(endedText(reason));
+    this.onEnded?.(this.language);
   }
 }

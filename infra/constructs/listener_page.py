@@ -63,12 +63,16 @@ def page_config(
 
     ``sessionCheckUrl`` is a template with ``{sessionId}`` (``web/session-check.js``);
     null tells the page there is no check, so it words refusals generically.
+    ``exportUrl`` is null: the deployed stack serves no transcripts over HTTP (organizers
+    run ``polycast session export --stack …``, docs/organizers.md), so the page's
+    "session ended" panel offers no download links (``web/transcript-links.js``).
     """
     return {
         "websocketUrl": websocket_url,
         "languages": list(languages),
         "sourceLanguage": source_language,
         "sessionCheckUrl": session_check_url,
+        "exportUrl": None,
     }
 
 

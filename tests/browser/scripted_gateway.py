@@ -68,6 +68,9 @@ class ScriptedGateway:
     actions: list[dict[str, Any]] = field(default_factory=list)
     connects: int = 0
     speaker: ScriptedSpeaker | None = None  # the speaker page's side, when a test wants it
+    # The gateway's real ``/export`` route (``polycast_kit.local.gateway.export``), when a
+    # test gives one (config.json then names it, as the runtime's does).
+    export: Any = None
 
     def __post_init__(self) -> None:
         self.port = 0
@@ -265,6 +268,8 @@ class ScriptedGateway:
                 session = self.sessions.get(request.query.get("sessionId", ""))
                 return await self.speaker.connect(request, session)
             return await self._connect(request)
+        if path == "/export" and self.export is not None:
+            return await self.export.serve(request)
         if path == "/config.json":
             if not self.config_ok:
                 return web.Response(status=500, text="Internal Server Error")
@@ -273,6 +278,7 @@ class ScriptedGateway:
                     "websocketUrl": f"ws://127.0.0.1:{self.port}",
                     "languages": list(self.languages),
                     "sourceLanguage": "en",
+                    **({"exportUrl": "export"} if self.export is not None else {}),
                 }
             )
         if path.startswith("/sessions/") and self.session_check:

@@ -86,7 +86,7 @@ def test_the_warning_is_printed_and_local_json_names_both_sides(lan: RunningRunt
 def test_pages_are_public_and_the_management_side_is_not(lan: RunningRuntime) -> None:
     public = lan.state["listenerPage"].rstrip("/")
     private = lan.state["managementEndpoint"]
-    for path in ("/", "/join?sessionId=a-b-1", "/?view=display", "/config.json", "/style.css"):
+    for path in ("/", "/join?sessionId=a-b-1", "/?view=display", "/config.json", "/base.css"):
         assert http("GET", public + path)[0] == 200, path
     # @connections: 404 on the public address; the loopback one answers (410: no such id).
     for path in ("/@connections/abc", "/local/@connections/abc"):

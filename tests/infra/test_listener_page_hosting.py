@@ -74,6 +74,42 @@ def _as_join(text: str, markers: dict[str, Any]) -> list[Any]:
     return parts
 
 
+# What pages and modules load: <link href>, <script src>, `import … from "./x.js"`,
+# and module URLs named in a string (the speaker page's audio worklet).
+_PAGE_REFERENCE = re.compile(r'(?:href|src)="([^":?#]+\.(?:css|js|html))"')
+_MODULE_REFERENCE = re.compile(r'["\'](?:\./)?([\w-]+\.(?:js|css))["\']')
+
+
+def site_files() -> set[str]:
+    """Every page in web/ and every file they reach, followed from the pages."""
+    pages = {p.name for p in WEB.glob("*.html")}
+    found: set[str] = set()
+    todo = sorted(pages)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        text = (WEB / name).read_text(encoding="utf-8")
+        pattern = _PAGE_REFERENCE if name.endswith(".html") else _MODULE_REFERENCE
+        for found_ref in pattern.findall(text):
+            ref = found_ref.removeprefix("./")
+            assert (WEB / ref).is_file(), f"{name} refers to {ref}, which web/ does not have"
+            todo.append(ref)
+    return found
+
+
+def test_the_site_reaches_every_page_module_and_stylesheet() -> None:
+    """The followed set is the whole site: each page, its CSS and its module graph."""
+    files = site_files()
+    assert {"index.html", "join.html", "display.html", "speaker.html"} <= files
+    assert {p.name for p in WEB.glob("*.css")} <= files
+    assert "pcm-worklet.js" in files  # loaded by URL, not imported
+    assert {"app.js", "connection.js", "captions.js", "reorder.js"} <= files
+    shipped = {p.name for p in WEB.glob("*.js") if not re.search(r"\.(test|spec)\.js$", p.name)}
+    assert files >= shipped, f"modules no page loads: {sorted(shipped - files)}"
+
+
 def _csp_directives(policy: str) -> dict[str, list[str]]:
     directives = {}
     for part in policy.split(";"):
@@ -262,14 +298,21 @@ def test_deploys_the_page_files_without_package_json_or_tests(synth: Any) -> Non
         and not re.search(r"\.(test|spec)\.js$", p.name)
         and not p.name.startswith(".")
     }
-    assert {"index.html", "app.js", "style.css", "reorder.js", "connection.js"} <= staged
+    assert site_files() <= staged
     assert staged == expected
     assert {p.name for p in config.iterdir()} == {"config.json"}
 
 
 def test_config_json_points_the_page_at_this_websocket_stage(synth: Any) -> None:
     config, markers = _config(synth)
-    assert set(config) == {"websocketUrl", "languages", "sourceLanguage", "sessionCheckUrl"}
+    assert set(config) == {
+        "websocketUrl",
+        "languages",
+        "sourceLanguage",
+        "sessionCheckUrl",
+        "exportUrl",
+    }
+    assert config["exportUrl"] is None  # no transcripts over HTTP when deployed
     deployed_url = _as_join(config["websocketUrl"], markers)
     assert deployed_url == synth.pipeline["Outputs"]["WebSocketUrl"]["Value"]["Fn::Join"][1]
     assert config["languages"] == list(DEFAULT_LISTENER_LANGUAGES)

@@ -99,6 +99,7 @@ def configure_logging(level: str) -> None:
 
 
 def build_runtime(args: argparse.Namespace) -> Any:
+    from polycast_kit.cli.session_records import local_transcripts
     from polycast_kit.local.runtime import LocalRuntime
 
     public_host = public_host_of(args)
@@ -109,6 +110,7 @@ def build_runtime(args: argparse.Namespace) -> Any:
         idle_timeout_seconds=args.idle_timeout,
         log_level=args.log_level,
         public_host=public_host,
+        transcripts=local_transcripts,  # the listener page's downloads (/export)
     )
 
 

@@ -13,12 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from polycast import wiring
 from polycast.domain.captions_export import FORMATS, cues, render
 from polycast.domain.session_ids import is_session_id
 from polycast_kit.cli.endpoints import TargetError, add_target_arguments, resolve_target
-from polycast_kit.cli.session_glossary import sessions_store
-from polycast_kit.cli.session_records import buffered_details, replayed_events, session_languages
+from polycast_kit.cli.session_records import SessionTranscripts, session_languages
 
 
 def register(sub: Any) -> None:
@@ -50,28 +48,18 @@ def segment_details(args: argparse.Namespace) -> tuple[str, dict[str, list[dict[
     """(source language, SegmentReady details per language) of the session."""
     if not is_session_id(args.session_id):
         raise TargetError(f"{args.session_id!r} is not a session id (like golden-eagle-427)")
-    target = resolve_target(args, needs=())
-    session = sessions_store(args, target).get(args.session_id)
+    transcripts = SessionTranscripts(
+        resolve_target(args, needs=()),
+        sessions_table=args.sessions_table,
+        segments_table=args.segments_table,
+        archive=args.archive,
+        origin=args.origin,
+    )
+    session = transcripts.session(args.session_id)
     if session is None:
         raise TargetError(f"no session {args.session_id} (sessions expire a day after they end)")
     languages = [args.language] if args.language else session_languages(session)
-    per_language: dict[str, list[dict[str, Any]]] = {}
-    if args.origin in ("auto", "segments"):
-        table = args.segments_table or (wiring.SEGMENTS.local_name if target.local else None)
-        if not table:
-            raise TargetError("pass --segments-table NAME (the stack's Segments table)")
-        ddb = target.client("dynamodb")
-        for language in languages:
-            found = buffered_details(ddb, table, args.session_id, language)
-            if found:
-                per_language[language] = found
-    if not per_language and args.origin in ("auto", "archive"):
-        for event in replayed_events(
-            target, session, archive=args.archive, detail_types=["SegmentReady"]
-        ):
-            detail = event.get("detail") or {}
-            if detail.get("language") in languages:
-                per_language.setdefault(detail["language"], []).append(detail)
+    per_language = transcripts.details(session, languages)
     return session.source_language, per_language
 
 

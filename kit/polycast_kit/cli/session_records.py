@@ -1,4 +1,5 @@
-"""Where a finished session's records are read from, for ``session export`` and ``show``.
+"""Where a finished session's records are read from, for ``session export`` and ``show``
+(and, through ``SessionTranscripts``, the local gateway's ``/export``).
 
 * The Segments table (the broadcaster's per-language buffer): every ``SegmentReady``
   detail, by (session, language), while its items live — ``SEGMENT_BUFFER_TTL_SECONDS``
@@ -13,22 +14,89 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from polycast import wiring
 from polycast.adapters.aws.segments import stream_key
+from polycast.adapters.aws.sessions import DynamoSessionStore
 from polycast.domain.models import Session
 from polycast_kit.cli.endpoints import Target, TargetError, stack_outputs
 from polycast_kit.cli.events import EventTap
+from polycast_kit.local.gateway.export import session_languages
+
+if TYPE_CHECKING:
+    from polycast_kit.local.runtime import RuntimeEndpoints
 
 REPLAY_TIMEOUT_SECONDS = 900.0
+Origin = Literal["auto", "segments", "archive"]
+
+__all__ = ["SessionTranscripts", "local_transcripts", "session_languages"]
 
 
-def session_languages(session: Session) -> list[str]:
-    """Every language the session announced or anyone listened to."""
-    return list(dict.fromkeys([*session.languages, *session.language_counts]))
+@dataclass(frozen=True)
+class SessionTranscripts:
+    """A session and its ``SegmentReady`` details per language, from ``target``: the
+    Segments buffer (``origin`` "segments"), the archive ("archive"), or the buffer
+    while it lasts, else the archive ("auto"). Table names default to the local ones."""
+
+    target: Target
+    sessions_table: str | None = None
+    segments_table: str | None = None
+    archive: str | None = None
+    origin: Origin = "auto"
+    replay_timeout: float = REPLAY_TIMEOUT_SECONDS
+
+    def session(self, session_id: str) -> Session | None:
+        table = self.sessions_table or (wiring.SESSIONS.local_name if self.target.local else None)
+        if not table:
+            raise TargetError("pass --sessions-table NAME (the stack's Sessions table)")
+        return DynamoSessionStore(self.target.client("dynamodb"), table).get(session_id)
+
+    def details(
+        self, session: Session, languages: Sequence[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        per_language: dict[str, list[dict[str, Any]]] = {}
+        if self.origin in ("auto", "segments"):
+            table = self.segments_table or (
+                wiring.SEGMENTS.local_name if self.target.local else None
+            )
+            if not table:
+                raise TargetError("pass --segments-table NAME (the stack's Segments table)")
+            ddb = self.target.client("dynamodb")
+            for language in languages:
+                found = buffered_details(ddb, table, session.session_id, language)
+                if found:
+                    per_language[language] = found
+        if not per_language and self.origin in ("auto", "archive"):
+            events = replayed_events(
+                self.target,
+                session,
+                archive=self.archive,
+                detail_types=["SegmentReady"],
+                timeout=self.replay_timeout,
+            )
+            for event in events:
+                detail = event.get("detail") or {}
+                if detail.get("language") in languages:
+                    per_language.setdefault(detail["language"], []).append(detail)
+        return per_language
+
+
+def local_transcripts(endpoints: RuntimeEndpoints) -> SessionTranscripts:
+    """The local runtime's own transcripts (its gateway's ``/export``)."""
+    target = Target(
+        endpoint_url=endpoints.aws_endpoint,
+        region=endpoints.region,
+        stream=endpoints.transcript_stream,
+        bus=endpoints.event_bus,
+        websocket_url=endpoints.websocket_url,
+        local=True,
+    )
+    # A page waits for its answer: a replay that takes longer is not worth waiting for.
+    return SessionTranscripts(target, replay_timeout=120.0)
 
 
 def buffered_details(ddb: Any, table: str, session_id: str, language: str) -> list[dict[str, Any]]:

@@ -37,6 +37,7 @@ from polycast_kit.local.functions import (
     repo_root,
 )
 from polycast_kit.local.gateway import WebSocketGateway
+from polycast_kit.local.gateway.export import TranscriptSource
 from polycast_kit.local.kinesis_poller import KinesisPoller
 from polycast_kit.local.resources import LocalResources, create_resources, local_settings
 from polycast_kit.local.schedules import ScheduleTimer
@@ -182,6 +183,9 @@ class LocalRuntime:
     shard_count: int = 1
     settings_overrides: Mapping[str, Any] = field(default_factory=dict)
     public_host: str | None = None
+    # What the gateway's /export reads from, made once the endpoints are known (the CLI
+    # hands in the reader `polycast session export` uses); None: no downloads.
+    transcripts: Callable[[RuntimeEndpoints], TranscriptSource] | None = None
 
     def __post_init__(self) -> None:
         self.aws = EmbeddedAws(self.host, self.aws_port)
@@ -196,6 +200,7 @@ class LocalRuntime:
         self._saved_env: dict[str, str] | None = None
         self._ready = False
         self._transcribe: Callable[[web.Request], Any] | None = None
+        self._transcripts: TranscriptSource | None = None
         # Each finished recognition stream's (audio s, decoding CPU s, decoding wall s).
         self.recognitions: list[tuple[float, float, float]] = []
         # One runtime per state folder; None when no state folder is written.
@@ -243,6 +248,7 @@ class LocalRuntime:
             public_host=self.public_host,
             # Amazon Transcribe's streaming protocol, offline (docs/speech-recognition.md).
             extra_routes=[web.get(TRANSCRIBE_PATH, self._transcribe_stream)],
+            transcripts=lambda: self._transcripts,
         )
         self._bind(self.gateway.start, self.ws_port, "--ws-port")
 
@@ -348,6 +354,8 @@ class LocalRuntime:
             lan=self.public_host is not None,
             management_endpoint=self.gateway.management_url,
         )
+        if self.transcripts is not None:
+            self._transcripts = self.transcripts(self.endpoints)
         self._ready = True
         if self.state_dir is not None:
             self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -427,6 +435,8 @@ class LocalRuntime:
             "languages": list(getattr(self, "languages", DEFAULT_LANGUAGES)),
             "sourceLanguage": "en",
             "awsEndpoint": self.aws.endpoint_url,
+            # The "session ended" panel's downloads (web/transcript-links.js).
+            **({"exportUrl": "export"} if self.transcripts is not None else {}),
         }
 
     def _read_audio(self, key: str) -> bytes | None:

@@ -8,6 +8,7 @@ One module per concern, composed on aiohttp's router by ``server``:
 - ``connections_api``: ``@connections`` POST / GET / DELETE, 410 for a closed id;
 - ``session_check``: ``GET /sessions/{sessionId}``, the HTTP API route;
 - ``pages``: the listener page at ``/`` and ``web/``, ``/config.json``, ``/audio/{key}``;
+- ``export``: ``GET /export``, an ended session's transcript (join code enforced);
 - ``events``: the event shapes API Gateway hands a function; ``functions``: calling it.
 """
 

@@ -8,8 +8,8 @@ feature mounts its own routes or sub-applications beside them (``extra_routes``,
 With a ``public_host`` (``polycast local --lan``) the gateway listens twice, on one
 event loop and one set of connections: the whole application on loopback, and on the
 public address a second application with what listeners need (pages, session check,
-audio, the WebSocket API) and nothing else: no ``@connections`` management API (it
-answers 404 there), no speaker page, no mounted extras.
+audio, transcript downloads, the WebSocket API) and nothing else: no ``@connections``
+management API (it answers 404 there), no speaker page, no mounted extras.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from polycast_kit.local.gateway.connection import GatewayConnection
 from polycast_kit.local.gateway.connections_api import PATHS as CONNECTIONS_PATHS
 from polycast_kit.local.gateway.connections_api import ConnectionsApi
 from polycast_kit.local.gateway.events import ApiIdentity, WebSocketEvents
+from polycast_kit.local.gateway.export import TranscriptExport, TranscriptSource
 from polycast_kit.local.gateway.functions import BlockingCalls, RouteFunction, RouteInvoker
 from polycast_kit.local.gateway.pages import AudioReader, Pages
 from polycast_kit.local.gateway.session_check import SessionCheck
@@ -87,6 +88,7 @@ class WebSocketGateway:
         extra_routes: Iterable[web.AbstractRouteDef] = (),
         sub_apps: Mapping[str, web.Application] | None = None,
         public_host: str | None = None,
+        transcripts: Callable[[], TranscriptSource | None] = lambda: None,
     ) -> None:
         if not is_loopback(host):
             raise ValueError(f"the gateway's own listener must be on loopback, not {host!r}")
@@ -117,6 +119,7 @@ class WebSocketGateway:
             read_audio=read_audio,
             origins=lambda: tuple(dict.fromkeys((self.public_http_url, self.http_url))),
         )
+        self.export = TranscriptExport(self._blocking, transcripts)
         self.extra_routes = list(extra_routes)
         self.sub_apps = dict(sub_apps or {})
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -173,6 +176,7 @@ class WebSocketGateway:
         else:
             app.add_routes(self.connections_api.routes())
         app.add_routes(self.session_check.routes())
+        app.add_routes(self.export.routes())  # listeners' downloads: on the public side too
         app.add_routes(self.pages.routes())
         if not public:
             app.add_routes(self.extra_routes)
