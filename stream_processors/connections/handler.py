@@ -130,8 +130,9 @@ def _session_check(event: APIGatewayProxyEventV2) -> dict[str, Any]:
 
 def _action(route_key: str, connection_id: str, event: APIGatewayWebSocketEvent) -> dict[str, Any]:
     """A listener action: the service checks it against its schema and answers it."""
+    svc = service()
     try:
-        service().act(connection_id, route_key, action_body(event.body, max_chars=MAX_BODY_CHARS))
+        svc.act(connection_id, route_key, action_body(event.body, max_chars=MAX_BODY_CHARS))
     except PolycastError as exc:  # the service has answered the listener already
         logger.info("action refused", extra={"route": route_key, "code": exc.code})
         return _response(exc.status)
