@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from polycast import wiring
 from polycast.composition import broadcaster_dependencies
 from polycast.config import Settings, metrics_namespace
+from polycast.edge import PerContainer
 from polycast.errors import BadRequest
 from polycast.services.broadcaster import Broadcaster
 from polycast.tracing import lambda_tracer
@@ -30,15 +31,9 @@ logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.broadcaster"}
 )
 
-_broadcaster: Broadcaster | None = None
-
-
-def broadcaster() -> Broadcaster:
-    """Built on first use, then kept for the container's life (warm starts)."""
-    global _broadcaster  # noqa: PLW0603
-    if _broadcaster is None:
-        _broadcaster = broadcaster_dependencies(Settings.from_env())
-    return _broadcaster
+broadcaster: PerContainer[Broadcaster] = PerContainer(
+    lambda: broadcaster_dependencies(Settings.from_env())
+)
 
 
 @metrics.log_metrics

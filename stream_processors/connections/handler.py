@@ -38,6 +38,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from polycast import wiring
 from polycast.composition import connection_dependencies, speaker_gate_dependencies
 from polycast.config import Settings
+from polycast.edge import PerContainer, action_body
 from polycast.errors import PolycastError
 from polycast.services.connections import ConnectionService
 from polycast.services.speaker import SpeakerGate
@@ -50,25 +51,14 @@ logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.connections", "polycast.services.speaker"}
 )
 
-_service: ConnectionService | None = None
-_gate: SpeakerGate | None = None
-
 MAX_BODY_CHARS = 16 * 1024
 
-
-def service() -> ConnectionService:
-    """Built on first use, then kept for the container's life (warm starts)."""
-    global _service  # noqa: PLW0603
-    if _service is None:
-        _service = connection_dependencies(Settings.from_env())
-    return _service
-
-
-def gate() -> SpeakerGate:
-    global _gate  # noqa: PLW0603
-    if _gate is None:
-        _gate = speaker_gate_dependencies(Settings.from_env())
-    return _gate
+service: PerContainer[ConnectionService] = PerContainer(
+    lambda: connection_dependencies(Settings.from_env())
+)
+gate: PerContainer[SpeakerGate] = PerContainer(
+    lambda: speaker_gate_dependencies(Settings.from_env())
+)
 
 
 def _is_speaker(params: dict[str, Any]) -> bool:
@@ -141,17 +131,8 @@ def _session_check(event: APIGatewayProxyEventV2) -> dict[str, Any]:
 def _action(route_key: str, connection_id: str, event: APIGatewayWebSocketEvent) -> dict[str, Any]:
     """A listener action: the service checks it against its schema and answers it."""
     svc = service()
-    raw = event.body or ""
-    body: Any = None
-    if len(raw) <= MAX_BODY_CHARS:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-    if not isinstance(body, dict):
-        body = {}
     try:
-        svc.act(connection_id, route_key, body)
+        svc.act(connection_id, route_key, action_body(event.body, max_chars=MAX_BODY_CHARS))
     except PolycastError as exc:  # the service has answered the listener already
         logger.info("action refused", extra={"route": route_key, "code": exc.code})
         return _response(exc.status)

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from polycast import wiring
 from polycast.composition import session_sweeper_dependencies
 from polycast.config import Settings
+from polycast.edge import PerContainer
 from polycast.services.session_sweeper import SessionSweeper
 from polycast.tracing import lambda_tracer
 
@@ -26,15 +27,9 @@ logging_utils.copy_config_to_registered_loggers(
     source_logger=logger, include={"polycast.services.session_sweeper"}
 )
 
-_sweeper: SessionSweeper | None = None
-
-
-def sweeper() -> SessionSweeper:
-    """Built on first use, then kept for the container's life (warm starts)."""
-    global _sweeper  # noqa: PLW0603
-    if _sweeper is None:
-        _sweeper = session_sweeper_dependencies(Settings.from_env())
-    return _sweeper
+sweeper: PerContainer[SessionSweeper] = PerContainer(
+    lambda: session_sweeper_dependencies(Settings.from_env())
+)
 
 
 @tracer.capture_lambda_handler

@@ -15,7 +15,6 @@ carry the session id, route and code, never transcript text or the key.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -29,6 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from polycast import wiring
 from polycast.composition import speaker_dependencies
 from polycast.config import Settings
+from polycast.edge import PerContainer, action_body
 from polycast.errors import PolycastError
 from polycast.services.speaker import SpeakerService
 from polycast.tracing import lambda_tracer
@@ -41,15 +41,9 @@ logging_utils.copy_config_to_registered_loggers(
 )
 
 MAX_BODY_CHARS = 32 * 1024
-_service: SpeakerService | None = None
-
-
-def service() -> SpeakerService:
-    """Built on first use, then kept for the container's life (warm starts)."""
-    global _service  # noqa: PLW0603
-    if _service is None:
-        _service = speaker_dependencies(Settings.from_env())
-    return _service
+service: PerContainer[SpeakerService] = PerContainer(
+    lambda: speaker_dependencies(Settings.from_env())
+)
 
 
 def _session_ended(event: dict[str, Any]) -> dict[str, Any]:
@@ -65,17 +59,8 @@ def _session_ended(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _action(route_key: str, connection_id: str, event: APIGatewayWebSocketEvent) -> dict[str, Any]:
-    raw = event.body or ""
-    body: Any = None
-    if len(raw) <= MAX_BODY_CHARS:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-    if not isinstance(body, dict):
-        body = {}
     try:
-        service().act(connection_id, route_key, body)
+        service().act(connection_id, route_key, action_body(event.body, max_chars=MAX_BODY_CHARS))
     except PolycastError as exc:  # the speaker has its answer already
         logger.info("speaker action refused", extra={"route": route_key, "code": exc.code})
         return {"statusCode": exc.status}

@@ -39,6 +39,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from polycast import wiring
 from polycast.composition import ProcessorDeps, kinesis_edge, processor_dependencies
 from polycast.config import Settings, metrics_namespace
+from polycast.edge import PerContainer
 from polycast.errors import PolycastError
 from polycast.services.orchestrator import Outcome
 from polycast.services.processor import BatchResult
@@ -61,21 +62,10 @@ logging_utils.copy_config_to_registered_loggers(
 )
 
 is_kinesis_event, stream_records = kinesis_edge()
-_deps: ProcessorDeps | None = None
-
-
-def dependencies() -> ProcessorDeps:
-    """Built on first use, then kept for the container's life (warm starts)."""
-    global _deps  # noqa: PLW0603
-    if _deps is None:
-        _deps = processor_dependencies(Settings.from_env())
-    return _deps
-
-
-def use_dependencies(deps: ProcessorDeps | None) -> None:
-    """Swap the dependencies (tests inject fakes for Translate and Polly)."""
-    global _deps  # noqa: PLW0603
-    _deps = deps
+dependencies: PerContainer[ProcessorDeps] = PerContainer(
+    lambda: processor_dependencies(Settings.from_env())
+)
+use_dependencies = dependencies.use  # tests inject fakes for Translate and Polly
 
 
 @metrics.log_metrics

@@ -4,41 +4,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, mock, test } from "node:test";
 
 import { ListenerConnection, PING_EVERY_MS, RENEW_AFTER_MS, backoffDelay } from "../../web/connection.js";
-
-class FakeSocket {
-  static all = [];
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    this.sent = [];
-    this.listeners = {};
-    FakeSocket.all.push(this);
-  }
-  addEventListener(type, fn) {
-    (this.listeners[type] ||= []).push(fn);
-  }
-  emit(type, event = {}) {
-    for (const fn of this.listeners[type] || []) fn(event);
-  }
-  send(text) {
-    this.sent.push(JSON.parse(text));
-  }
-  // What the server does:
-  accept() {
-    this.readyState = 1;
-    this.emit("open");
-  }
-  drop() {
-    this.readyState = 3;
-    this.emit("close", { code: 1006 });
-  }
-  // What the client does:
-  close() {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.emit("close", { code: 1000 });
-  }
-}
+import { FakeSocket } from "./fake-socket.mjs";
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 

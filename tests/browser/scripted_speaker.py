@@ -17,58 +17,32 @@ What a real speaker handler does, reduced to what the page relies on (docs/speak
 The Transcribe endpoint decodes every binary message with botocore's event-stream
 parser, checks it is an ``AudioEvent``, and counts the PCM bytes with their arrival
 times (the test computes the sample rate from them). A test answers with
-``send_results`` (``TranscriptEvent`` frames) or ``send_exception``.
+``send_results`` (``TranscriptEvent`` frames) or ``send_exception``, framed by
+``eventstream_golden``'s encoder written from the spec — deliberately not the kit's,
+so the page's decoder is held to the format, not to our other implementation of it.
 """
 
 from __future__ import annotations
 
 import json
-import struct
 import time
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
 from botocore.eventstream import EventStreamBuffer
+from eventstream_golden import EXCEPTION, TRANSCRIPT, frame
 
 TRANSCRIBE_PATH = "/stream-transcription-websocket"
 
 
-def event_frame(headers: dict[str, str], payload: bytes) -> bytes:
-    """One event-stream message with string headers (struct + zlib.crc32)."""
-    head = b""
-    for name, value in headers.items():
-        raw_name, raw_value = name.encode(), value.encode()
-        head += struct.pack(">B", len(raw_name)) + raw_name
-        head += struct.pack(">BH", 7, len(raw_value)) + raw_value
-    total = 12 + len(head) + len(payload) + 4
-    prelude = struct.pack(">II", total, len(head))
-    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + head + payload
-    return message + struct.pack(">I", zlib.crc32(message))
-
-
 def transcript_frame(results: list[dict[str, Any]]) -> bytes:
-    body = json.dumps({"Transcript": {"Results": results}}).encode()
-    return event_frame(
-        {
-            ":message-type": "event",
-            ":event-type": "TranscriptEvent",
-            ":content-type": "application/json",
-        },
-        body,
-    )
+    return frame(TRANSCRIPT, json.dumps({"Transcript": {"Results": results}}).encode())
 
 
 def exception_frame(code: str, message: str) -> bytes:
-    return event_frame(
-        {
-            ":message-type": "exception",
-            ":exception-type": code,
-            ":content-type": "application/json",
-        },
-        json.dumps({"Message": message}).encode(),
-    )
+    headers = [(name, code if name == ":exception-type" else value) for name, value in EXCEPTION]
+    return frame(headers, json.dumps({"Message": message}).encode())
 
 
 def result(

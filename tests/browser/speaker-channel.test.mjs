@@ -6,42 +6,7 @@ import { afterEach, beforeEach, mock, test } from "node:test";
 
 import { SpeakerChannel, checkSpeaker, speakerUrl } from "../../web/speaker-channel.js";
 import { SpeakingSession } from "../../web/speaker-session.js";
-
-class FakeSocket {
-  static all = [];
-  constructor(url) {
-    this.url = url;
-    this.readyState = 0;
-    this.sent = [];
-    this.listeners = {};
-    FakeSocket.all.push(this);
-  }
-  addEventListener(type, fn) {
-    (this.listeners[type] ||= []).push(fn);
-  }
-  emit(type, event = {}) {
-    for (const fn of this.listeners[type] || []) fn(event);
-  }
-  send(text) {
-    this.sent.push(JSON.parse(text));
-  }
-  accept() {
-    this.readyState = 1;
-    this.emit("open");
-  }
-  say(message) {
-    this.emit("message", { data: JSON.stringify(message) });
-  }
-  drop() {
-    this.readyState = 3;
-    this.emit("close", { code: 1006 });
-  }
-  close() {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.emit("close", { code: 1000 });
-  }
-}
+import { FakeSocket } from "./fake-socket.mjs";
 
 const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));

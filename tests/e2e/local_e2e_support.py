@@ -35,6 +35,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def runtime_env() -> dict[str, str]:
+    """This environment without AWS_* variables: a subprocess finds its AWS (moto) through
+    the runtime's state folder, never through the test session's settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+
+def local_command(state_dir: Path, *extra: str) -> list[str]:
+    """``polycast local`` on free ports, keeping its state in ``state_dir``."""
+    return [
+        *(sys.executable, "-m", "polycast_kit.cli.main", "local"),
+        *("--aws-port", str(free_port()), "--ws-port", str(free_port())),
+        *("--state-dir", str(state_dir), *extra),
+    ]
+
+
 @dataclass
 class RunningRuntime:
     process: subprocess.Popen[bytes]
@@ -81,8 +96,7 @@ def start_runtime(
     """
     state_dir = workdir / ".polycast"
     log_path = workdir / "runtime.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["PYTHONUNBUFFERED"] = "1"
+    env = {**runtime_env(), "PYTHONUNBUFFERED": "1"}
     if overrides is not None:
         command = [
             sys.executable,
@@ -93,20 +107,7 @@ def start_runtime(
             json.dumps(dict(overrides)),
         ]
     else:
-        command = [
-            sys.executable,
-            "-m",
-            "polycast_kit.cli.main",
-            "local",
-            "--aws-port",
-            str(free_port()),
-            "--ws-port",
-            str(free_port()),
-            "--state-dir",
-            str(state_dir),
-            "--log-level",
-            "WARNING",
-        ]
+        command = local_command(state_dir, "--log-level", "WARNING")
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env
@@ -128,6 +129,28 @@ def start_runtime(
         time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"polycast local did not become ready:\n{log_path.read_text()}")
+
+
+def cli(
+    runtime: RunningRuntime, *args: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``polycast <args> --state-dir <the runtime's>``, as a user runs it."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "polycast_kit.cli.main",
+            *args,
+            "--state-dir",
+            str(runtime.state_dir),
+        ],
+        cwd=cwd,
+        env=runtime_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def stop_runtime(runtime: RunningRuntime, timeout: float = 90) -> int:

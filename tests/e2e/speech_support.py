@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +14,7 @@ from urllib.parse import urlencode
 
 import websockets
 from aws_kinesis_agg.deaggregator import deaggregate_records
-from local_e2e_support import RunningRuntime
+from local_e2e_support import RunningRuntime, cli, runtime_env
 from websockets.exceptions import InvalidStatus
 
 from polycast.schemas import validate
@@ -29,36 +27,14 @@ class CreatedSession:
     links: dict[str, Any]
 
 
-def cli(
-    runtime: RunningRuntime, *args: str, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "polycast_kit.cli.main",
-            *args,
-            "--state-dir",
-            str(runtime.state_dir),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env=env,
-    )
-
-
 async def acli(runtime: RunningRuntime, *args: str, timeout: float = 300) -> tuple[int, str, str]:
     """The CLI in a subprocess without blocking the test's event loop (listeners run)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "polycast_kit.cli.main", *args),
         *("--state-dir", str(runtime.state_dir)),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=env,
+        env=runtime_env(),
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     assert process.returncode is not None
@@ -74,6 +50,14 @@ def create_session(
     assert done.returncode == 0, done.stderr
     links = json.loads(done.stdout)
     return CreatedSession(session_id, links["speakerKey"], links)
+
+
+def speak_args(session: CreatedSession, wav: Path, *flags: str) -> tuple[str, ...]:
+    """``polycast speak`` as the session's speaker, from a WAV file."""
+    return (
+        *("speak", "--session", session.session_id, "--key", session.key),
+        *("--file", str(wav), *flags),
+    )
 
 
 def speaker_url(runtime: RunningRuntime, session_id: str, key: str) -> str:

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,7 @@ from typing import Any
 import pytest
 import srt
 import webvtt
-from local_e2e_support import RunningRuntime, open_listener, put
+from local_e2e_support import RunningRuntime, cli, open_listener, put
 
 from polycast import schemas
 
@@ -29,26 +26,6 @@ SENTENCES = [
     ("Mr Baker will talk today.", 3100, 5200),
     ("This is shit.", 6000, 7000),
 ]
-
-
-def cli(runtime: RunningRuntime, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return subprocess.run(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "polycast_kit.cli.main",
-            *args,
-            "--state-dir",
-            str(runtime.state_dir),
-        ],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_glossary_tone_export_and_summary(runtime: RunningRuntime, tmp_path: Path) -> None:

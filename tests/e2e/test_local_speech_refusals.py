@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import websockets
-from local_e2e_support import RunningRuntime, open_listener, put
+from local_e2e_support import RunningRuntime, cli, open_listener, put
 from speech_support import (
     acli,
-    cli,
     create_session,
     json_lines,
     refused,
     sessions_item,
+    speak_args,
     speaker_url,
     stream_records,
     wav_file,
@@ -168,17 +168,7 @@ def test_audio_the_recognizer_cannot_take_is_refused_before_connecting(
         ("stereo.wav", wav_bytes(speech + speech, channels=2), "sox"),
         ("text.wav", b"this is not a wav file at all", "WAV"),
     ):
-        done = cli(
-            runtime,
-            "speak",
-            "--session",
-            session.session_id,
-            "--key",
-            session.key,
-            "--file",
-            str(wav_file(tmp_path, name, data)),
-            "--fast",
-        )
+        done = cli(runtime, *speak_args(session, wav_file(tmp_path, name, data), "--fast"))
         assert done.returncode == 2, (name, done.stderr)
         assert needle in done.stderr, (name, done.stderr)
         assert "Traceback" not in done.stderr
@@ -198,16 +188,7 @@ def test_silence_noise_and_a_truncated_file_end_cleanly(
         ("truncated.wav", truncated),
     ):
         done = cli(
-            runtime,
-            "speak",
-            "--session",
-            session.session_id,
-            "--key",
-            session.key,
-            "--file",
-            str(wav_file(tmp_path, name, data)),
-            "--fast",
-            "--json",
+            runtime, *speak_args(session, wav_file(tmp_path, name, data), "--fast", "--json")
         )
         assert done.returncode == 0, (name, done.stderr)
         assert "Traceback" not in done.stderr
@@ -254,19 +235,7 @@ def test_a_dropped_speaker_connection_resumes_without_gaps_or_repeats(
 
     async def run() -> tuple[list[dict[str, Any]], list[int]]:
         task, listener = await open_listener(runtime, session.session_id, "es", timeout=240)
-        speaking = asyncio.create_task(
-            acli(
-                runtime,
-                "speak",
-                "--session",
-                session.session_id,
-                "--key",
-                session.key,
-                "--file",
-                str(wav),
-                "--json",
-            )
-        )
+        speaking = asyncio.create_task(acli(runtime, *speak_args(session, wav, "--json")))
         # Real time: drop the speaker's connection after its first sentence is acknowledged.
         deadline = time.monotonic() + 60
         while True:

@@ -7,28 +7,19 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
-from local_e2e_support import free_port, start_runtime, stop_runtime
+from local_e2e_support import local_command, runtime_env, start_runtime, stop_runtime
 
 
 def _local(state_dir: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "polycast_kit.cli.main",
-        "local",
-        "--aws-port",
-        str(free_port()),
-        "--ws-port",
-        str(free_port()),
-        "--state-dir",
-        str(state_dir),
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     return subprocess.run(  # noqa: S603, PLW1510 - our own interpreter; the code is checked
-        command, cwd=cwd, capture_output=True, text=True, timeout=60, env=env
+        local_command(state_dir),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=runtime_env(),
     )
 
 

@@ -42,6 +42,8 @@ from polycast_kit.local.functions import load_module
 from polycast_kit.local.resources import LocalResources, create_resources, local_settings
 from polycast_kit.testing.sender import RecordingSender
 
+from .handlers_on_moto import drain, moto_resources
+
 ROOT = Path(__file__).resolve().parents[2]
 SESSION = "golden-eagle-427"
 
@@ -96,17 +98,7 @@ class Pipeline:
         assert out["FailedEntryCount"] == 0
 
     def drain(self, queue: str) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        url = self.resources.queue_urls[queue]
-        bodies: list[dict[str, Any]] = []
-        while True:
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
-            messages = got.get("Messages", [])
-            if not messages:
-                return bodies
-            for message in messages:
-                bodies.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return drain(self.resources.queue_urls[queue])
 
     def deliver_broadcast_events(self) -> list[dict[str, Any]]:
         """What the broadcast rule's target received, each handed to the broadcaster."""
@@ -133,24 +125,13 @@ def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
 @contextmanager
 def running_pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
     """The broadcaster and connection handlers on moto, with a recording sender."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_METRICS_NAMESPACE": "TranslationPipeline",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     settings = local_settings(
         api_gateway_endpoint="https://example.execute-api.us-east-1.amazonaws.com/prod",
         max_concurrent_broadcasts=8,
     )
-    for name, value in settings.as_env().items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        resources = create_resources(settings)
+    with moto_resources(
+        monkeypatch, settings, POWERTOOLS_METRICS_NAMESPACE="TranslationPipeline"
+    ) as resources:
         broadcaster = load_module(wiring.BROADCASTER)
         connections = load_module(wiring.CONNECTION_HANDLER)
         sender = RecordingSender()

@@ -16,9 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from polycast import schemas, wiring
 from polycast.config import Settings
@@ -26,8 +24,10 @@ from polycast.domain import events
 from polycast.domain.models import Segment
 from polycast.services.connections import hash_join_code
 from polycast_kit.local.functions import load_module
-from polycast_kit.local.resources import LocalResources, create_resources, local_settings
+from polycast_kit.local.resources import LocalResources, local_settings
 from polycast_kit.testing.sender import RecordingSender
+
+from .handlers_on_moto import drain, moto_resources
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION = "golden-eagle-427"
@@ -102,51 +102,34 @@ class Gateway:
         return session.listener_count, dict(session.language_counts)
 
     def emitted(self, detail_type: str) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        url = self.resources.queue_urls["AnalyticsEvents"]
-        found: list[dict[str, Any]] = []
-        while True:
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
-            if not got.get("Messages"):
-                return found
-            for message in got["Messages"]:
-                event = json.loads(message["Body"])
-                if event["detail-type"] == detail_type:
-                    found.append(event["detail"])
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return [
+            event["detail"]
+            for event in drain(self.resources.queue_urls["AnalyticsEvents"])
+            if event["detail-type"] == detail_type
+        ]
 
 
 @contextmanager
 def running_gateway() -> Iterator[Gateway]:
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-        }.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-        settings = local_settings(
-            api_gateway_endpoint="https://abc123.execute-api.us-east-1.amazonaws.com/prod",
-            max_listeners_per_session=3,
+    settings = local_settings(
+        api_gateway_endpoint="https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+        max_listeners_per_session=3,
+    )
+    with (
+        pytest.MonkeyPatch.context() as monkeypatch,
+        moto_resources(monkeypatch, settings) as resources,
+    ):
+        handler = load_module(wiring.CONNECTION_HANDLER)
+        sender = RecordingSender()
+        service = handler.service()
+        service.sender = sender
+        service.sessions.start(SESSION, "en")
+        service.sessions.start(
+            PRIVATE, "en", join_code_hash=hash_join_code("open-sesame", iterations=1000)
         )
-        for name, value in settings.as_env().items():
-            monkeypatch.setenv(name, value)
-        with mock_aws():
-            resources = create_resources(settings)
-            handler = load_module(wiring.CONNECTION_HANDLER)
-            sender = RecordingSender()
-            service = handler.service()
-            service.sender = sender
-            service.sessions.start(SESSION, "en")
-            service.sessions.start(
-                PRIVATE, "en", join_code_hash=hash_join_code("open-sesame", iterations=1000)
-            )
-            service.sessions.start(ENDED, "en")
-            service.sessions.end(ENDED, reason="test")
-            yield Gateway(settings, resources, handler, sender)
+        service.sessions.start(ENDED, "en")
+        service.sessions.end(ENDED, reason="test")
+        yield Gateway(settings, resources, handler, sender)
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from typing import Any
 import boto3
 import pytest
 from aws_kinesis_agg.aggregator import RecordAggregator
-from moto import mock_aws
 
 from polycast import schemas, wiring
 from polycast.adapters.aws.listeners import DynamoListenerRegistry
@@ -34,9 +33,12 @@ from polycast.domain.models import Connection
 from polycast.errors import Throttled
 from polycast_kit.cli.events import EventTap
 from polycast_kit.local.functions import load_module, new_context
-from polycast_kit.local.resources import LocalResources, create_resources, local_settings
+from polycast_kit.local.resources import LocalResources, local_settings
 from polycast_kit.testing.synthesizer import ID3_HEADER, FakeSynthesizer
 from polycast_kit.testing.translator import FakeTranslator
+from tests.unit.processor_world import kinesis
+
+from .handlers_on_moto import drain, moto_resources
 
 ROOT = Path(__file__).resolve().parents[2]
 A = "golden-eagle-427"
@@ -91,17 +93,7 @@ class Pipeline:
             self.listeners.admit(Connection(f"{session_id}-{n}=", session_id, language, 1))
 
     def drain(self, queue: str) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs", region_name="us-east-1")
-        url = self.tap.queue_url if queue == "*" else self.resources.queue_urls[queue]
-        bodies: list[dict[str, Any]] = []
-        while True:
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
-            messages = got.get("Messages", [])
-            if not messages:
-                return bodies
-            for message in messages:
-                bodies.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return drain(self.tap.queue_url if queue == "*" else self.resources.queue_urls[queue])
 
     def emitted(self) -> list[tuple[str, dict[str, Any]]]:
         """Every event on the bus since the last call, each validated against its schema."""
@@ -122,20 +114,8 @@ def pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
 @contextmanager
 def running_pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
     """The processor handler on moto, with scripted engines and a tap on the bus."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     settings = local_settings(inline_audio_max_bytes=32 * 1024)
-    for name, value in settings.as_env().items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        resources = create_resources(settings)
+    with moto_resources(monkeypatch, settings) as resources:
         translator = ScriptedTranslator()
         synthesizer = FakeSynthesizer(engine="neural")
         deps = processor_dependencies(
@@ -161,29 +141,7 @@ def running_pipeline(monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
         deps.close()
 
 
-# ---- Kinesis event shapes -----------------------------------------------------------
-
-_counter = iter(range(10**6))
-
-
-def kinesis(data: bytes, partition_key: str) -> dict[str, Any]:
-    seq = f"4959{next(_counter):052d}"
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": partition_key,
-            "sequenceNumber": seq,
-            "data": base64.b64encode(data).decode("ascii"),
-            "approximateArrivalTimestamp": 1764424800.123,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"shardId-000000000000:{seq}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::123456789012:role/processor",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/polycast-transcripts",
-    }
+# ---- Kinesis event shapes (``kinesis``: the processor world's Lambda record) ----------
 
 
 def transcript(session_id: str, text: str, sequence: int | None = None) -> dict[str, Any]:

@@ -52,8 +52,8 @@ class World:
         )
 
 
-@pytest.fixture
-def world() -> World:
+def started_world() -> World:
+    """A started session, no listeners yet, every store empty."""
     sessions = MemorySessionStore()
     sessions.start(SESSION, "en")
     return World(
@@ -64,6 +64,11 @@ def world() -> World:
         MemoryEventPublisher(),
         MemoryAudioStore(),
     )
+
+
+@pytest.fixture
+def world() -> World:
+    return started_world()
 
 
 def segment(sequence: int = 1, language: str = "es", audio: AudioRef | None = None) -> Segment:

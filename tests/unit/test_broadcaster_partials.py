@@ -11,29 +11,14 @@ from polycast import schemas
 from polycast.domain import events
 from polycast.domain.models import AudioRef, LiveCaption
 from polycast.services.partial_marks import PartialMarks
-from polycast_kit.testing.audio import MemoryAudioStore
-from polycast_kit.testing.connections import MemoryConnectionStore
-from polycast_kit.testing.events import MemoryEventPublisher
 from polycast_kit.testing.listeners import MemoryListenerRegistry
-from polycast_kit.testing.segments import MemorySegmentLog
-from polycast_kit.testing.sender import RecordingSender
-from polycast_kit.testing.sessions import MemorySessionStore
 
-from .test_broadcaster import SESSION, World, segment
+from .test_broadcaster import SESSION, World, segment, started_world
 
 
 @pytest.fixture
 def world() -> World:
-    sessions = MemorySessionStore()
-    sessions.start(SESSION, "en")
-    return World(
-        sessions,
-        MemoryConnectionStore(page_size=7),
-        MemorySegmentLog(),
-        RecordingSender(),
-        MemoryEventPublisher(),
-        MemoryAudioStore(),
-    )
+    return started_world()
 
 
 def caption(sequence: int = 1, revision: int = 3, language: str = "es") -> LiveCaption:

@@ -40,11 +40,16 @@ class World:
         self.sessions.set_listeners(SESSION, {k.replace("_", "-"): v for k, v in counts.items()})
 
     def segments(self) -> dict[str, dict]:
-        out = {}
-        for detail in self.publisher.of_type("SegmentReady"):
-            schemas.validate_event("SegmentReady", detail)
-            out[detail["language"]] = detail
-        return out
+        return published_segments(self.publisher)
+
+
+def published_segments(publisher: MemoryEventPublisher) -> dict[str, dict]:
+    """Each language's SegmentReady detail, validated against its schema."""
+    out = {}
+    for detail in publisher.of_type("SegmentReady"):
+        schemas.validate_event("SegmentReady", detail)
+        out[detail["language"]] = detail
+    return out
 
 
 def make_world(

@@ -30,6 +30,8 @@ from polycast_kit.testing.synthesizer import FakeSynthesizer
 from polycast_kit.testing.translation_cache import MemoryTranslationCacheStore
 from polycast_kit.testing.translator import FakeTranslator
 
+from .test_orchestrator import published_segments
+
 SESSION = "golden-eagle-427"
 
 # ---- audience slices ------------------------------------------------------------------
@@ -218,11 +220,7 @@ class Pipeline:
         self.sessions.set_listeners(SESSION, counts)
 
     def segments(self) -> dict[str, dict[str, Any]]:
-        out = {}
-        for detail in self.publisher.of_type("SegmentReady"):
-            schemas.validate_event("SegmentReady", detail)
-            out[detail["language"]] = detail
-        return out
+        return published_segments(self.publisher)
 
 
 def pipeline(

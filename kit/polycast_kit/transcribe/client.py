@@ -51,6 +51,26 @@ class TranscribeRefused(Exception):
             pass
         super().__init__(f"{status} {self.code} {self.reason}".replace("  ", " ").strip())
 
+    @classmethod
+    def of(cls, refused: InvalidStatus) -> TranscribeRefused:
+        body = refused.response.body or b""
+        return cls(refused.response.status_code, body.decode("utf-8", "replace"))
+
+
+def transcript_results(message: str | bytes) -> list[dict[str, Any]]:
+    """The results one message from the endpoint carries (none but a ``TranscriptEvent``'s);
+    an exception frame, or a text frame, raises :class:`TranscribeError`."""
+    if isinstance(message, str):
+        raise TranscribeError("BadResponse", "the endpoint sent a text frame")
+    frame = eventstream.decode(message)
+    if frame.message_type == "exception":
+        detail = frame.json() if frame.payload else {}
+        raise TranscribeError(frame.exception_type, str(detail.get("Message", "")))
+    if frame.event_type != "TranscriptEvent":
+        return []
+    results: list[dict[str, Any]] = frame.json()["Transcript"]["Results"]
+    return results
+
 
 @dataclass
 class StreamOutcome:
@@ -89,10 +109,7 @@ async def stream_pcm(
     try:
         connection = await websockets.connect(url, max_size=2**22, open_timeout=10)
     except InvalidStatus as refused:
-        body = refused.response.body or b""
-        raise TranscribeRefused(
-            refused.response.status_code, body.decode("utf-8", "replace")
-        ) from None
+        raise TranscribeRefused.of(refused) from None
     began = time.monotonic()
     async with connection:
 
@@ -109,15 +126,7 @@ async def stream_pcm(
         try:
             async with asyncio.timeout(len(pcm) / (BYTES_PER_MS * 1000) + end_timeout):
                 async for message in connection:
-                    if isinstance(message, str):
-                        raise TranscribeError("BadResponse", "the endpoint sent a text frame")
-                    frame = eventstream.decode(message)
-                    if frame.message_type == "exception":
-                        detail = frame.json() if frame.payload else {}
-                        raise TranscribeError(frame.exception_type, str(detail.get("Message", "")))
-                    if frame.event_type != "TranscriptEvent":
-                        continue
-                    for result in frame.json()["Transcript"]["Results"]:
+                    for result in transcript_results(message):
                         outcome.results.append(result)
                         if on_result is not None:
                             on_result(result)

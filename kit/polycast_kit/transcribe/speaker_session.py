@@ -32,7 +32,7 @@ from polycast.domain.delivery import DeliveryMeter, pcm_slice
 from polycast.domain.partial_pacing import PartialPacer
 from polycast.domain.utterances import split_sentences, words_from_result
 from polycast_kit.transcribe import eventstream
-from polycast_kit.transcribe.client import TranscribeError, TranscribeRefused
+from polycast_kit.transcribe.client import TranscribeRefused, transcript_results
 
 BYTES_PER_MS = 32
 RECONNECT_DELAYS = (0.0, 0.5, 1.0, 2.0, 5.0)
@@ -264,9 +264,7 @@ async def stream_chunks(
     try:
         connection = await websockets.connect(url, max_size=2**22, open_timeout=10)
     except InvalidStatus as refused:
-        body = refused.response.body or b""
-        status, text = refused.response.status_code, body.decode("utf-8", "replace")
-        raise TranscribeRefused(status, text) from None
+        raise TranscribeRefused.of(refused) from None
     async with connection:
 
         async def send_audio() -> None:
@@ -277,15 +275,7 @@ async def stream_chunks(
         sender = asyncio.create_task(send_audio())
         try:
             async for message in connection:
-                if isinstance(message, str):
-                    raise TranscribeError("BadResponse", "the endpoint sent a text frame")
-                frame = eventstream.decode(message)
-                if frame.message_type == "exception":
-                    detail = frame.json() if frame.payload else {}
-                    raise TranscribeError(frame.exception_type, str(detail.get("Message", "")))
-                if frame.event_type != "TranscriptEvent":
-                    continue
-                for result in frame.json()["Transcript"]["Results"]:
+                for result in transcript_results(message):
                     outcome = on_result(result)
                     if asyncio.iscoroutine(outcome):
                         await outcome

@@ -14,25 +14,20 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from polycast.adapters.aws.client_errors import error_code, retryable
 from polycast.domain.voices import Voice, polly_voice
-from polycast.errors import PolycastError, Throttled, TransientError
+from polycast.errors import PolycastError, TransientError
 
 if TYPE_CHECKING:
     from mypy_boto3_polly import PollyClient
 
-_THROTTLING = frozenset(
-    {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
-)
 _TRANSIENT = frozenset({"ServiceFailureException", "ServiceUnavailableException"})
 
 
 def polly_error(exc: ClientError) -> PolycastError:
-    code = exc.response.get("Error", {}).get("Code", "")
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in _THROTTLING or status == 429:
-        return Throttled(f"Polly: {code or status}")
-    if code in _TRANSIENT or status >= 500:
-        return TransientError(f"Polly: {code or status}")
+    code, status = error_code(exc)
+    if (again := retryable("Polly", code, status, _TRANSIENT)) is not None:
+        return again
     if code in ("InvalidSsmlException", "SsmlMarksNotSupportedForTextTypeException"):
         return PolycastError("Polly rejected the SSML", code="INVALID_SSML")
     if code == "TextLengthExceededException":

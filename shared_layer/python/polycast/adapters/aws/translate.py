@@ -11,27 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from polycast.adapters.aws.client_errors import error_code, retryable
 from polycast.domain.glossary import Glossary
 from polycast.domain.text_split import TRANSLATE_MAX_BYTES, SentenceTooLong, split_text
 from polycast.domain.translation_settings import TranslationSettings
-from polycast.errors import PolycastError, Throttled, TranscriptTooLong, TransientError
+from polycast.errors import PolycastError, TranscriptTooLong, TransientError
 
 if TYPE_CHECKING:
     from mypy_boto3_translate import TranslateClient
 
-_THROTTLING = frozenset(
-    {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
-)
 _TRANSIENT = frozenset({"InternalServerException", "ServiceUnavailableException"})
 
 
 def translate_error(exc: ClientError) -> PolycastError:
-    code = exc.response.get("Error", {}).get("Code", "")
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    if code in _THROTTLING or status == 429:
-        return Throttled(f"Translate: {code or status}")
-    if code in _TRANSIENT or status >= 500:
-        return TransientError(f"Translate: {code or status}")
+    code, status = error_code(exc)
+    if (again := retryable("Translate", code, status, _TRANSIENT)) is not None:
+        return again
     if code == "TextSizeLimitExceededException":
         return TranscriptTooLong("text exceeds Translate's 10,000-byte limit")
     if code == "UnsupportedLanguagePairException":
