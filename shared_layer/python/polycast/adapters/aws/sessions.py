@@ -104,6 +104,11 @@ class DynamoSessionStore:
             return True
         return self._start_created(session_id)
 
+    def _kept_alive(self, now: int) -> dict[str, Any]:
+        """``:now`` and ``:expires``: the values every write that keeps a session alive
+        sets (``lastActivityAt = :now, expiresAt = :expires``)."""
+        return {":now": {"N": str(now)}, ":expires": {"N": str(now + self._ttl)}}
+
     def _start_created(self, session_id: str) -> bool:
         """A ``created`` session becomes active, keeping what was set at create time."""
         now = int(time.time())
@@ -119,8 +124,7 @@ class DynamoSessionStore:
                 ExpressionAttributeValues={
                     ":active": {"S": "active"},
                     ":created": {"S": "created"},
-                    ":now": {"N": str(now)},
-                    ":expires": {"N": str(now + self._ttl)},
+                    **self._kept_alive(now),
                 },
             )
         except ClientError as exc:
@@ -295,8 +299,7 @@ class DynamoSessionStore:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":paused": {"BOOL": paused},
-                    ":now": {"N": str(now)},
-                    ":expires": {"N": str(now + self._ttl)},
+                    **self._kept_alive(now),
                     ":active": {"S": "active"},
                 },
                 ReturnValues="ALL_OLD",
@@ -321,8 +324,7 @@ class DynamoSessionStore:
                 ConditionExpression="attribute_exists(sessionId) AND #status = :active",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
-                    ":now": {"N": str(now)},
-                    ":expires": {"N": str(now + self._ttl)},
+                    **self._kept_alive(now),
                     ":active": {"S": "active"},
                 },
             )
