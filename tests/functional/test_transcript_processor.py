@@ -61,7 +61,7 @@ class ScriptedTranslator(FakeTranslator):
 
     failing = True
 
-    def translate(self, text: str, *, source: str, target: str) -> str:
+    def translate(self, text: str, *, source: str, target: str, settings: object = None) -> str:
         if self.failing and "FAIL" in text:
             raise Throttled("throttled")
         return super().translate(text, source=source, target=target)

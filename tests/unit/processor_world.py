@@ -37,7 +37,7 @@ class ScriptedTranslator(FakeTranslator):
         self.failing = True
         self.texts: list[str] = []
 
-    def translate(self, text: str, *, source: str, target: str) -> str:
+    def translate(self, text: str, *, source: str, target: str, settings: object = None) -> str:
         with self._lock:
             self.texts.append(text)
         if self.failing and "FAIL" in text:

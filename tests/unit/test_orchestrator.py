@@ -132,7 +132,7 @@ def test_languages_run_in_parallel() -> None:
     barrier = threading.Barrier(3, timeout=10)
 
     class WaitingTranslator(FakeTranslator):
-        def translate(self, text: str, *, source: str, target: str) -> str:
+        def translate(self, text: str, *, source: str, target: str, settings: object = None) -> str:
             barrier.wait()  # only passes when all three languages are in flight at once
             return super().translate(text, source=source, target=target)
 

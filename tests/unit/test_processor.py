@@ -87,7 +87,7 @@ def test_sessions_run_concurrently() -> None:
     barrier = threading.Barrier(2, timeout=10)
 
     class WaitingTranslator(FakeTranslator):
-        def translate(self, text: str, *, source: str, target: str) -> str:
+        def translate(self, text: str, *, source: str, target: str, settings: object = None) -> str:
             barrier.wait()  # passes only when both sessions are translating at once
             return super().translate(text, source=source, target=target)
 

@@ -177,7 +177,7 @@ def test_playback_orders_drops_repeats_and_shows_late_ones() -> None:
 class PoisonTranslator(FakeTranslator):
     """Always fails transiently for one text: retrying can never help."""
 
-    def translate(self, text: str, *, source: str, target: str) -> str:
+    def translate(self, text: str, *, source: str, target: str, settings: object = None) -> str:
         if "POISON" in text:
             raise TransientError("injected: this text always fails")
         return super().translate(text, source=source, target=target)

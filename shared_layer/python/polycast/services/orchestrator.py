@@ -306,10 +306,6 @@ class Orchestrator:
         """One translation within the governor's rate (retried by the SDK, not here)."""
         if not self.limits.acquire("translate"):
             raise Throttled("Translate: over the governed rate")
-        if settings is NO_SETTINGS:  # the port's plain call, as before settings
-            return self.translator.translate(
-                transcript.text, source=transcript.source_language, target=target
-            )
         return self.translator.translate(
             transcript.text, source=transcript.source_language, target=target, settings=settings
         )
