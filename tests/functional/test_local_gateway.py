@@ -207,3 +207,21 @@ def test_the_runtime_mounts_routes_and_sub_applications_beside_the_gateway(
         assert asyncio.run(talk()) == "ABC"
     finally:
         gateway.stop()
+
+
+def test_no_compression_is_negotiated_as_on_api_gateway(gateway: WebSocketGateway) -> None:
+    """API Gateway's WebSocket APIs negotiate no permessage-deflate, so neither does the
+    gateway: a client that offers it (websockets does by default) gets plain frames."""
+
+    async def offered_and_answered() -> tuple[str | None, str | None]:
+        url = f"{gateway.websocket_url}/?sessionId=plain-frames-1"
+        async with websockets.connect(url, open_timeout=10) as ws:
+            assert ws.request is not None and ws.response is not None
+            return (
+                ws.request.headers.get("Sec-WebSocket-Extensions"),
+                ws.response.headers.get("Sec-WebSocket-Extensions"),
+            )
+
+    offered, answered = asyncio.run(offered_and_answered())
+    assert offered is not None and "permessage-deflate" in offered
+    assert answered is None

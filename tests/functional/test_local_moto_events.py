@@ -72,3 +72,32 @@ def test_event_paths_are_compiled_once_and_events_still_reach_queue_and_archive(
         assert archive["EventCount"] == 2
     finally:
         aws.stop()
+
+
+def test_the_service_lookup_is_done_once_per_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto resolves each request's service by listing its own package folder; the
+    embedded AWS keeps the answer per host, so later requests skip the listing."""
+    from moto import backends
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    listings: list[int] = []
+    listing = backends.list_of_moto_modules
+
+    def counted() -> Any:
+        listings.append(1)
+        return listing()
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", counted)
+    aws = EmbeddedAws(port=0)
+    aws.start()
+    try:
+        sqs = client("sqs", aws.endpoint_url)
+        sqs.list_queues()
+        first = len(listings)
+        for _ in range(5):
+            sqs.list_queues()
+        assert first >= 1
+        assert len(listings) == first  # answered from the remembered lookup
+    finally:
+        aws.stop()

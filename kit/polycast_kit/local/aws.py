@@ -64,6 +64,29 @@ def operation_of(environ: dict[str, Any]) -> str | None:
     return None
 
 
+class _CachedDispatcher(DomainDispatcherApplication):  # type: ignore[misc]
+    """moto's dispatcher, with the service lookup remembered per host.
+
+    For every request moto resolves the inferred host ("dynamodb",
+    "kinesis.us-east-1.amazonaws.com", ...) to a backend by listing its own package
+    folder (``list_of_moto_modules``: ~200 ``isdir`` calls) and then trying every
+    URL pattern, all under one lock every request shares. The answer depends on
+    the host string alone and the folder does not change while we run, so the
+    first answer per host is kept.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._backends: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        try:
+            return self._backends[host]
+        except KeyError:
+            backend = self._backends[host] = super().get_backend_for_host(host)
+            return backend
+
+
 class RequestObserver:
     """Calls the subscribers of an operation once moto has answered it with a 2xx.
 
@@ -158,9 +181,7 @@ class EmbeddedAws:
             if EmbeddedAws._live == 0:
                 # The first server in the process starts from empty backends.
                 moto_api_backend.reset()
-        self.requests = RequestObserver(
-            _SerializedEvents(DomainDispatcherApplication(create_backend_app))
-        )
+        self.requests = RequestObserver(_SerializedEvents(_CachedDispatcher(create_backend_app)))
         app = self.requests
         # Bind here: werkzeug's own bind prints and calls sys.exit() on a busy port.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -79,7 +79,9 @@ class WebSocketApi:
             )
             return answer.as_response()
 
-        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True)
+        # API Gateway negotiates no permessage-deflate: neither does the local gateway
+        # (compressing each listener's copy of a segment would cost CPU it lacks).
+        ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True, compress=False)
         await ws.prepare(request)
         async with connection.lock:
             connection.ws = ws
