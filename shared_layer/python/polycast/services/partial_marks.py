@@ -23,7 +23,10 @@ The in-memory mark is per container. Locally one broadcaster serves every event 
 a (session, language) in order, so nothing is ever sent twice or after its segment.
 Deployed, two containers can each send one copy of a redelivered caption; the
 listener page and ``polycast listen`` replace the live line in place and ignore a
-partial whose sequence already has its segment, so a listener never sees it.
+partial whose sequence already has its segment, so a listener never sees it. In
+the same rare case a container that did not see a sentence's final caption can
+send a live caption it overtook: the live line shows the shorter text until the
+segment (the ``partial`` message carries no revision to tell them apart by).
 """
 
 from __future__ import annotations
