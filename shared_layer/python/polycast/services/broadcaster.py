@@ -24,10 +24,9 @@ container (:mod:`polycast.services.partial_marks`). A captions-only listener (th
 ``audio`` action) gets every segment without its audio. The audience-independent
 parts (slices, tallies, frames, read-ahead) are in :mod:`polycast.services.fan_out`.
 
-Round trips before the first post overlap: a segment's Sessions read (how many
-slices) runs beside its Segments record, a slice's record beside the first page of
-its listeners, and a caption's Segments read beside its first page of listeners
-(unless ``max_concurrent`` is 1: then it makes one call at a time).
+Reads before the first post overlap: a segment's Sessions read with its Segments
+record; a slice's record, or a caption's Segments read, with its first page of
+listeners (one call at a time when ``max_concurrent`` is 1).
 """
 
 from __future__ import annotations
@@ -118,19 +117,16 @@ class Broadcaster:
 
     def _pool(self, name: str, workers: int) -> ThreadPoolExecutor:
         with self._pool_lock:
-            pool = self._pools.get(name)
-            if pool is None:
-                pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
-                self._pools[name] = pool
-            return pool
+            if name not in self._pools:
+                self._pools[name] = ThreadPoolExecutor(workers, thread_name_prefix=name)
+            return self._pools[name]
 
     def _reads(self) -> ThreadPoolExecutor | None:
         """The pool that overlaps reads; None: one call at a time (``max_concurrent`` 1)."""
         return self._pool("broadcast-read", READ_WORKERS) if self.max_concurrent > 1 else None
 
     def _listeners(self, session_id: str, language: str) -> Iterable[list[Connection]]:
-        pages = self.connections.listeners(session_id, language)
-        reads = self._reads()
+        pages, reads = self.connections.listeners(session_id, language), self._reads()
         return pages if reads is None else ReadAhead(pages, reads)
 
     def close(self) -> None:
