@@ -2,7 +2,9 @@
 
 Partial records, then the final transcript, per sentence, through Kinesis: real
 WebSocket listeners get live captions of each sentence before its segment, never one
-after it and none twice — also for a partial that arrives after its final. A
+after it and none twice — also for a partial that arrives after its final. The
+listeners of a synthesized language read each sentence's final text as a partial
+before its segment (the final caption published ahead of the audio). A
 captions-only listener (the ``audio`` action) gets segments without audio, and a
 language whose only listener chose captions only is not synthesized at all.
 """
@@ -61,6 +63,18 @@ def records(session_id: str) -> list[tuple[float, dict[str, Any]]]:
         late = {**out[-1][1], "text": sentence, "stableText": sentence}
         out += [(0.0, final), (PACE_SECONDS, late)]
     return out
+
+
+def check_final_caption_first(messages: list[dict[str, Any]]) -> None:
+    """Each segment's own text came as a partial before it (the final caption, ahead
+    of the audio): the last partial of its sequence."""
+    last: dict[int, str] = {}
+    for message in messages:
+        if message["type"] == "partial":
+            last[message["sequence"]] = message["text"]
+        elif message["type"] == "segment":
+            sequence = message["sequence"]
+            assert last.get(sequence) == message["text"], (sequence, last.get(sequence))
 
 
 def check_live_captions(messages: list[dict[str, Any]]) -> None:
@@ -131,6 +145,13 @@ def test_live_captions_precede_each_segment_and_never_follow_it(runtime: Running
     check_live_captions(es.messages)
     check_live_captions(es_reader)
     check_live_captions(fr_reader)
+    # es is synthesized (one listener hears it): its final captions come first, to
+    # the captions-only reader of es too; fr (nobody hears it) gets none.
+    check_final_caption_first(es.messages)
+    check_final_caption_first(es_reader)
+    fr_segments = {m["sequence"]: m["text"] for m in fr_reader if m["type"] == "segment"}
+    fr_partials = [m for m in fr_reader if m["type"] == "partial"]
+    assert all(m["text"] != fr_segments.get(m["sequence"]) for m in fr_partials)
     # Captions are translated (Apertium), and grow in place toward the segment.
     first = [m["text"] for m in es.messages if m["type"] == "partial" and m["sequence"] == 1]
     assert first[0].lower().startswith("buenos días"), first

@@ -231,6 +231,7 @@ def test_latency_budget_follows_from_its_model_and_names_its_sources(
     r = scenario(bench, "latency-budget")
     for figures in r["byConsumer"].values():
         for name in (
+            "endOfSentenceToProcessor",
             "endOfSentenceToFinalCaption",
             "endOfSentenceToFirstAudio",
             "putRecordToFinalCaption",
@@ -239,17 +240,33 @@ def test_latency_budget_follows_from_its_model_and_names_its_sources(
             assert 0 < figures[name]["p50Seconds"] <= figures[name]["p95Seconds"], name
         start = figures["putRecordToFirstAudio"]["p50Seconds"]
         assert start < figures["endOfSentenceToFirstAudio"]["p50Seconds"]
+        # The final caption goes out before synthesis: ahead of the audio, after the
+        # sentence reaches the processor.
+        caption = figures["endOfSentenceToFinalCaption"]["p50Seconds"]
+        assert figures["endOfSentenceToProcessor"]["p50Seconds"] < caption
+        assert caption < figures["endOfSentenceToFirstAudio"]["p50Seconds"]
         for name, bar in (("endOfSentenceToFinalCaption", 1.0), ("endOfSentenceToFirstAudio", 1.5)):
             assert figures[name]["bar"] == bar
             assert figures[name]["pass"] == (figures[name]["p50Seconds"] <= bar)
+        assert figures["ratio"] == pytest.approx(
+            max(caption / 1.0, figures["endOfSentenceToFirstAudio"]["p50Seconds"] / 1.5), abs=1e-3
+        )
+        assert figures["pass"] == (figures["ratio"] <= 1.0)
     polling, pushed = r["byConsumer"]["polling"], r["byConsumer"]["enhancedFanOut"]
     assert (
         pushed["putRecordToFirstAudio"]["p50Seconds"]
         < polling["putRecordToFirstAudio"]["p50Seconds"]
     )
-    assert r["judged"] == "polling"
+    # The verdict is enhanced fan-out's: under polling the sentence reaches the
+    # processor about as late as the caption bar.
+    assert r["judged"] == "enhancedFanOut"
+    assert polling["endOfSentenceToProcessor"]["p50Seconds"] > 0.9
     caption = r["endOfSentenceToFinalCaption"]["p50Seconds"]
     audio = r["endOfSentenceToFirstAudio"]["p50Seconds"]
+    assert (caption, audio) == (
+        pushed["endOfSentenceToFinalCaption"]["p50Seconds"],
+        pushed["endOfSentenceToFirstAudio"]["p50Seconds"],
+    )
     assert r["ratio"] == pytest.approx(max(caption / 1.0, audio / 1.5), abs=1e-3)
     assert r["pass"] == verdict(r)
     assert r["talk"] == {"languages": 3, "listeners": 500, "concurrency": 100}

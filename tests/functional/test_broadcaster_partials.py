@@ -65,6 +65,40 @@ def test_partial_ready_goes_to_the_broadcaster_not_to_analytics_and_never_after_
     assert pipeline.emitted("PartialReady") == []  # text: the analytics rule leaves it out
 
 
+def test_the_early_final_caption_goes_through_the_broadcast_rule_before_its_segment(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.connect("a", "es")
+    live = LiveCaption(SESSION, 1, "es", "en", "texto uno,", 3)
+    early = LiveCaption(SESSION, 1, "es", "en", "texto uno, entero.", 6, final=True)
+    detail = events.partial_ready(early)
+    schemas.validate_event("PartialReady", detail)
+    pipeline.put_events(("PartialReady", events.partial_ready(live)))
+    pipeline.deliver_broadcast_events()
+    pipeline.put_events(("PartialReady", detail))
+    (sent,) = pipeline.deliver_broadcast_events()
+    assert sent["status"] == "ok"
+    overtaken = LiveCaption(SESSION, 1, "es", "en", "texto uno, en", 5)
+    pipeline.put_events(("PartialReady", events.partial_ready(overtaken)))
+    (dropped,) = pipeline.deliver_broadcast_events()
+    assert dropped["status"] == "duplicate"
+
+    pipeline.put_events(("SegmentReady", events.segment_ready(segment(1))))
+    pipeline.deliver_broadcast_events()
+    pipeline.put_events(("PartialReady", detail))  # redelivered after its segment
+    (late,) = pipeline.deliver_broadcast_events()
+    assert late["status"] == "duplicate"
+
+    received = pipeline.sender.messages("a")
+    for message in received:
+        schemas.validate(f"messages/{message['type']}", message)
+    assert [(m["type"], m["text"]) for m in received] == [
+        ("partial", "texto uno,"),
+        ("partial", "texto uno, entero."),
+        ("segment", segment(1).text),
+    ]
+
+
 def test_a_captions_only_listener_gets_segments_without_audio(pipeline: Pipeline) -> None:
     pipeline.connect("ears", "es")
     pipeline.connect("eyes", "es")

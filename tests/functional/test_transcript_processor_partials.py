@@ -54,10 +54,15 @@ def test_partial_records_become_partial_ready_and_are_never_synthesized(
     )
     assert failures(response) == []
     events = pipeline.emitted()
-    captions = sorted((d["language"], d["text"]) for t, d in events if t == "PartialReady")
+    captions = sorted(
+        (d["language"], d["text"], d.get("final", False)) for t, d in events if t == "PartialReady"
+    )
+    # The live captions, and each final caption ahead of its audio; nothing after.
     assert captions == [
-        ("es", "[es] Good morning to you all,"),
-        ("fr", "[fr] Good morning to you all,"),
+        ("es", "[es] Good morning to you all,", False),
+        ("es", "[es] Good morning to you all, and welcome.", True),
+        ("fr", "[fr] Good morning to you all,", False),
+        ("fr", "[fr] Good morning to you all, and welcome.", True),
     ]
     assert segments(events, A) == [(1, "es"), (1, "fr")]
     # Synthesized for the finals only: one per language.

@@ -17,8 +17,12 @@ from polycast_kit.bench.cost import (
 from polycast_kit.bench.prices import PRICES, Prices
 
 FREE = Prices(**dict.fromkeys(Prices.__dataclass_fields__, 0.0))
-# The finals alone: live captions priced by their own test below.
-FINALS = {"live_captions_per_segment": 0.0, "live_caption_extra_chars": 0.0}
+# The finals alone: captions priced by their own test below.
+FINALS = {
+    "live_captions_per_segment": 0.0,
+    "live_caption_extra_chars": 0.0,
+    "final_captions_per_segment": 0.0,
+}
 
 
 def model(**kw: object) -> RequestModel:
@@ -191,8 +195,9 @@ def test_live_captions_add_their_translation_messages_and_events_by_hand() -> No
     cost = session_hour(m, 100, 2, prices=prices, a=a)
     # 60 segments × 2 languages × 100 characters × 1.4 = 16,800 characters.
     assert cost["translate"] == pytest.approx(16_800 * 10 / 1e6)
-    # Posts: 60 × (100 segment posts × 2 units + 100 × 0.5 caption posts); minutes 100 × 60.
-    assert cost["apigateway"] == pytest.approx(60 * (100 * 2 + 50) / 1e6)
+    # Posts: 60 × (100 segment posts × 2 units + 100 × (0.5 live + 1 final) caption
+    # posts); minutes 100 × 60.
+    assert cost["apigateway"] == pytest.approx(60 * (100 * 2 + 150) / 1e6)
     # PartialReady: 60 × 2 languages × 0.5.
     assert cost["eventbridge"] == pytest.approx(60 / 1e6)
 

@@ -200,7 +200,12 @@ def test_the_processor_captions_partials_then_drops_those_after_the_final(world:
     )
     assert failures(result.response()) == []
     captions = world.events("PartialReady")
-    assert [(d["sequence"], d["text"]) for d in captions] == [(1, "[es] Hello to you all,")]
+    # The live caption, then the final caption the orchestrator publishes ahead of
+    # the audio; the partial after the final is dropped.
+    assert [(d["sequence"], d["text"], d.get("final")) for d in captions] == [
+        (1, "[es] Hello to you all,", None),
+        (1, "[es] Hello everyone, this is important news.", True),
+    ]
     assert world.segments(A) == [(1, "es")]
 
 

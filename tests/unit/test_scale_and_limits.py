@@ -231,6 +231,7 @@ def pipeline(
     audio: MemoryAudioStore | None = None,
     reference_audio_audience: int = 1000,
     workers: int = 4,
+    translations: MemoryTranslationCacheStore | None = None,
 ) -> Pipeline:
     sessions = MemorySessionStore()
     translator = FakeTranslator()
@@ -243,7 +244,7 @@ def pipeline(
         translator=translator,
         synthesizer=neural,
         fallback_synthesizers=[standard],
-        cache=TranslationCache(MemoryTranslationCacheStore()),
+        cache=TranslationCache(translations or MemoryTranslationCacheStore()),
         audio=audio,
         publisher=publisher,
         audio_bucket="polycast-audio",
@@ -340,8 +341,11 @@ def test_a_crowded_language_gets_audio_by_reference_even_when_small() -> None:
 
 
 def test_audio_is_synthesized_once_per_ssml_voice_and_format_across_containers() -> None:
-    shared = MemoryAudioStore()
-    first, second = pipeline(audio=shared), pipeline(audio=shared)
+    # Containers share S3 and the CachedTranslations table: the second one finds the
+    # translation, so it looks the audio up too.
+    shared, translations = MemoryAudioStore(), MemoryTranslationCacheStore()
+    first = pipeline(audio=shared, translations=translations)
+    second = pipeline(audio=shared, translations=translations)
     for p in (first, second):
         p.listen(es=1)
     first.orchestrator.process(transcript(), 1)

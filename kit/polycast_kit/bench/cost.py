@@ -67,6 +67,10 @@ class Assumptions:
     live_captions_per_segment: float = 0.86
     live_caption_extra_chars: float = 0.44
     live_caption_message_bytes: int = 250
+    # The final caption the processor publishes ahead of the audio: one more caption
+    # per segment and synthesized language (its PutEvents entry is in the processor's
+    # counted calls; its broadcaster invocation and messages are priced here).
+    final_captions_per_segment: float = 1.0
     # Listeners who chose captions only (the ``audio`` action, off), per language. A
     # language is synthesized unless ALL its listeners did (each independently: the
     # chance is share ** listeners); their segments travel without audio.
@@ -221,11 +225,13 @@ def session_hour(
     cost["polly"] = seg_h * synthesized * heard * polly_price / million
 
     # API Gateway: each post is billed per 32 KB (a captions-only listener's segment has
-    # no audio); live captions are one small message each; connection minutes and pings.
+    # no audio); captions (live, and the final one ahead of a synthesized language's
+    # audio) are one small message each; connection minutes and pings.
+    captions = a.live_captions_per_segment + heard * a.final_captions_per_segment
     units = (1 - a.captions_only_share) * math.ceil(a.message_bytes / (32 * 1024))
     units += a.captions_only_share * math.ceil(a.text_message_bytes / (32 * 1024))
     posts = both.get("apigatewaymanagementapi.PostToConnection", 0)
-    caption_posts = listeners * a.live_captions_per_segment
+    caption_posts = listeners * captions
     cost["apigateway"] = (
         seg_h * (posts * units + caption_posts) * prices.websocket_message_per_million / million
         + listeners * 60 * prices.websocket_connection_minute_per_million / million
@@ -252,12 +258,11 @@ def session_hour(
             )
             + (calls["lambda.Invoke"] - slices) * a.broadcaster_overhead_seconds
         )
-    # Live captions: one broadcaster invocation per caption and language.
-    caption_invocations = languages * a.live_captions_per_segment
+    # Captions: one broadcaster invocation per caption and language.
+    caption_invocations = languages * captions
     invocations += caption_invocations
     broadcaster_seconds += caption_invocations * a.broadcaster_overhead_seconds + sum(
-        a.live_captions_per_segment * math.ceil(n / a.concurrency) * a.post_seconds
-        for n in audiences
+        captions * math.ceil(n / a.concurrency) * a.post_seconds for n in audiences
     )
     handler_calls = listeners * (2 * a.listener_connects_per_hour + a.listener_pings_per_hour)
     cost["lambda"] = (

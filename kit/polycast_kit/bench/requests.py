@@ -7,7 +7,10 @@ and Polly are the memory fakes (moto has no Translate) and are counted by
 their own call lists. Every other call is counted by a handler on botocore's
 ``before-parameter-build`` event, registered for every new botocore session (as
 moto registers its own stubber), per phase: setup and plumbing (reading the
-broadcast queue, standing in for EventBridge → Lambda) are not counted.
+broadcast queue, standing in for EventBridge → Lambda) are not counted. The
+broadcaster's work for the final captions the processor publishes ahead of the
+audio (``PartialReady``) is counted apart (``captions``), so ``broadcaster`` stays
+the segments' fan-out.
 
 ratio = processor calls per segment at the largest audience ÷ at the smallest;
 bar = 1.0 (the processor's path does not grow with listeners).
@@ -139,7 +142,8 @@ def measure(listeners: int, languages: tuple[str, ...], segments: int) -> dict[s
                 pending = _drain(sqs, queue)
                 while pending:
                     event = pending.pop(0)
-                    counter.phase = "broadcaster"
+                    caption = event["detail-type"] == "PartialReady"
+                    counter.phase = "captions" if caption else "broadcaster"
                     broadcaster.handle(event["detail-type"], event["detail"])
                     counter.phase = "plumbing"
                     pending.extend(_drain(sqs, queue))
@@ -156,6 +160,7 @@ def measure(listeners: int, languages: tuple[str, ...], segments: int) -> dict[s
             "polly.SynthesizeSpeech": len(synthesizer.calls) / segments,
         },
         "broadcaster": calls.get("broadcaster", {}),
+        "captions": calls.get("captions", {}),
         "setupCalls": sum(
             n for name, n in counter.calls.get("setup", {}).items() if "#" not in name
         ),

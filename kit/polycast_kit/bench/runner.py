@@ -164,11 +164,7 @@ def _cache(r: Mapping[str, Any]) -> str:
 
 
 def _latency_budget(r: Mapping[str, Any]) -> str:
-    fast = r["byConsumer"]["enhancedFanOut"]["endOfSentenceToFirstAudio"]
-    return (
-        f"end of sentence → caption+audio p50 {r['endOfSentenceToFirstAudio']['p50Seconds']} s"
-        f" (polling), {fast['p50Seconds']} s (enhanced fan-out)"
-    )
+    return latency_budget.headline(r["byConsumer"])
 
 
 def _partials(r: Mapping[str, Any]) -> str:

@@ -12,6 +12,7 @@ class MemoryAudioStore:
         self.bucket = bucket
         self.objects: dict[str, bytes] = {}
         self.puts = 0
+        self.gets = 0
         self._lock = threading.Lock()
 
     def put(self, key: str, data: bytes, *, content_type: str = "audio/mpeg") -> AudioRef:
@@ -22,6 +23,7 @@ class MemoryAudioStore:
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
+            self.gets += 1
             return self.objects.get(key)
 
     def url(self, ref: AudioRef, *, expires_in: int = 3600) -> str:

@@ -98,6 +98,7 @@ def partial_ready(caption: LiveCaption) -> dict[str, Any]:
         "sourceLanguage": caption.source_language,
         "text": caption.text,
         "revision": caption.revision,
+        **({"final": True} if caption.final else {}),
         "emittedAt": now_iso(),
     }
 
@@ -110,6 +111,7 @@ def caption_from_detail(detail: Mapping[str, Any]) -> LiveCaption:
         source_language=str(detail.get("sourceLanguage") or ""),
         text=str(detail["text"]),
         revision=int(detail["revision"]),
+        final=detail.get("final") is True,
     )
 
 

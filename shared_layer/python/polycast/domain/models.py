@@ -177,7 +177,11 @@ class Segment:
 class LiveCaption:
     """The translated stable prefix of a sentence still being spoken, in one language:
     the payload of ``PartialReady``. ``revision`` counts the stable source words it
-    covers, so it grows within a sequence."""
+    covers, so it grows within a sequence.
+
+    ``final``: the whole final transcript's translation, published by the orchestrator
+    ahead of its audio (``revision`` = every source word); no live caption of the same
+    sequence supersedes it."""
 
     session_id: str
     sequence: int
@@ -185,6 +189,7 @@ class LiveCaption:
     source_language: str
     text: str
     revision: int
+    final: bool = False
 
 
 @dataclass(frozen=True)

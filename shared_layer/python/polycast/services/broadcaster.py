@@ -17,11 +17,16 @@ the one Sessions item) is split: this invocation publishes one ``BroadcastSlice`
 per :class:`AudienceSlice` and each is delivered by its own broadcaster
 invocation, deduplicated per (session, sequence, language, slice).
 
-Live captions (``PartialReady``) go to the same listeners as text-only ``partial``
-messages, never after their sentence's segment and never twice from one container
-(:mod:`polycast.services.partial_marks`). A captions-only listener (the ``audio``
-action) gets every segment without its audio. The audience-independent parts
-(slices, tallies, frames) are in :mod:`polycast.services.fan_out`.
+Live captions (``PartialReady``: the live ones, and the early final caption the
+orchestrator publishes ahead of the audio) go to the same listeners as text-only
+``partial`` messages, never after their sentence's segment and never twice from one
+container (:mod:`polycast.services.partial_marks`). A captions-only listener (the
+``audio`` action) gets every segment without its audio. The audience-independent
+parts (slices, tallies, frames, read-ahead) are in :mod:`polycast.services.fan_out`.
+
+Reads before the first post overlap: a segment's Sessions read with its Segments
+record; a slice's record, or a caption's Segments read, with its first page of
+listeners (one call at a time when ``max_concurrent`` is 1).
 """
 
 from __future__ import annotations
@@ -52,8 +57,11 @@ from polycast.services.fan_out import (
     AudienceSlice,
     BroadcastResult,
     Outcome,
+    ReadAhead,
+    completed,
     encode_segment,
     flatten,
+    report,
 )
 from polycast.services.partial_marks import PartialMarks
 
@@ -66,6 +74,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+READ_WORKERS = 8  # DynamoDB reads overlapped with the broadcaster's own (ReadAhead)
 
 
 class Broadcaster:
@@ -100,24 +110,30 @@ class Broadcaster:
         self.audience_slice_size = audience_slice_size  # 0: never split
         self.clock = clock
         self.partial_marks = PartialMarks()
-        # One pool for the container's life: starting max_concurrent threads per
+        # Pools for the container's life: starting max_concurrent threads per
         # segment costs more than the posts' own CPU on a busy machine.
-        self._pool: ThreadPoolExecutor | None = None
+        self._pools: dict[str, ThreadPoolExecutor] = {}
         self._pool_lock = threading.Lock()
 
-    def _fan_out_pool(self) -> ThreadPoolExecutor:
+    def _pool(self, name: str, workers: int) -> ThreadPoolExecutor:
         with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=self.max_concurrent, thread_name_prefix="fan-out"
-                )
-            return self._pool
+            if name not in self._pools:
+                self._pools[name] = ThreadPoolExecutor(workers, thread_name_prefix=name)
+            return self._pools[name]
+
+    def _reads(self) -> ThreadPoolExecutor | None:
+        """The pool that overlaps reads; None: one call at a time (``max_concurrent`` 1)."""
+        return self._pool("broadcast-read", READ_WORKERS) if self.max_concurrent > 1 else None
+
+    def _listeners(self, session_id: str, language: str) -> Iterable[list[Connection]]:
+        pages, reads = self.connections.listeners(session_id, language), self._reads()
+        return pages if reads is None else ReadAhead(pages, reads)
 
     def close(self) -> None:
         with self._pool_lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
+            for pool in self._pools.values():
+                pool.shutdown(wait=True)
+            self._pools.clear()
 
     # -- entry point -------------------------------------------------------------
 
@@ -138,10 +154,8 @@ class Broadcaster:
             audience_slice = AudienceSlice.from_detail(detail.get("slice"))
             if detail_type == "BroadcastSlice" and audience_slice is None:
                 raise BadRequest("BroadcastSlice detail lacks slice")
-            if audience_slice is None:
-                count = self.slice_count(segment)
-                if count > 1:
-                    return self.split(segment, count)
+            if audience_slice is None and self.audience_slice_size > 0:
+                return self._segment_ready(segment)
             return self.broadcast_segment(segment, audience_slice=audience_slice)
         if detail_type == "SessionEnded":
             session_id = detail.get("sessionId")
@@ -165,6 +179,16 @@ class Broadcaster:
 
     # -- segments ----------------------------------------------------------------
 
+    def _segment_ready(self, segment: Segment) -> BroadcastResult:
+        """Split or broadcast; the Sessions read runs while the segment is recorded."""
+        reads = self._reads()
+        counting = reads.submit(self.slice_count, segment) if reads is not None else None
+        first = self.segments.record(segment, ttl_seconds=self.segment_ttl_seconds)
+        count = counting.result() if counting is not None else self.slice_count(segment)
+        if count > 1:
+            return self.split(segment, count, recorded=first)
+        return self.broadcast_segment(segment, recorded=first)
+
     def slice_count(self, segment: Segment) -> int:
         """How many invocations the segment's audience needs (one Sessions read)."""
         if self.audience_slice_size <= 0:
@@ -173,7 +197,9 @@ class Broadcaster:
         listeners = session.language_counts.get(segment.language, 0) if session else 0
         return max(1, math.ceil(listeners / self.audience_slice_size))
 
-    def split(self, segment: Segment, count: int) -> BroadcastResult:
+    def split(
+        self, segment: Segment, count: int, *, recorded: bool | None = None
+    ) -> BroadcastResult:
         """Hand each of ``count`` slices of the audience to its own invocation.
 
         The segment is recorded (for catch-up) and, once every ``BroadcastSlice`` is
@@ -183,7 +209,9 @@ class Broadcaster:
         are dropped by their marks).
         """
         started = time.monotonic()
-        first = self.segments.record(segment, ttl_seconds=self.segment_ttl_seconds)
+        first = recorded
+        if first is None:
+            first = self.segments.record(segment, ttl_seconds=self.segment_ttl_seconds)
         if not first and self.segments.is_delivered(
             segment.session_id, segment.language, segment.sequence
         ):
@@ -202,15 +230,26 @@ class Broadcaster:
         return BroadcastResult(slices=count, duration_ms=(time.monotonic() - started) * 1000.0)
 
     def broadcast_segment(
-        self, segment: Segment, *, audience_slice: AudienceSlice | None = None
+        self,
+        segment: Segment,
+        *,
+        audience_slice: AudienceSlice | None = None,
+        recorded: bool | None = None,
     ) -> BroadcastResult:
+        """``recorded``: the result of the caller's own Segments record, if it made it."""
         started = time.monotonic()
         mark = (
             (audience_slice.index, audience_slice.count)
             if audience_slice is not None and audience_slice.count > 1
             else None
         )
-        first = self.segments.record(segment, ttl_seconds=self.segment_ttl_seconds)
+        audience: Iterable[list[Connection]]
+        first = recorded
+        if first is None:  # the record and the first page of listeners at once
+            audience = self._listeners(segment.session_id, segment.language)
+            first = self.segments.record(segment, ttl_seconds=self.segment_ttl_seconds)
+        else:
+            audience = self.connections.listeners(segment.session_id, segment.language)
         if not first and self.segments.is_delivered(
             segment.session_id, segment.language, segment.sequence, audience_slice=mark
         ):
@@ -225,7 +264,6 @@ class Broadcaster:
         text_only = frames
         if segment.audio is not None:
             text_only = encode_segment(replace(segment, audio=None), audio=None)
-        audience = self.connections.listeners(segment.session_id, segment.language)
         result = self.fan_out(
             audience, frames, audience_slice=audience_slice, captions_frames=text_only
         )
@@ -239,7 +277,7 @@ class Broadcaster:
             # took effect) and drop the report with its failed deliveries. Unmarked,
             # a redelivery fans out again and the listener page drops the repeats.
             logger.warning("segment delivered but not marked: %s", exc.code)
-        self._publish_completed(segment, result, audience_slice)
+        report(self.publisher, "BroadcastCompleted", [completed(segment, result, audience_slice)])
         logger.info(
             "segment broadcast",
             extra={
@@ -254,40 +292,16 @@ class Broadcaster:
         )
         return result
 
-    def _publish_completed(
-        self, segment: Segment, result: BroadcastResult, audience_slice: AudienceSlice | None
-    ) -> None:
-        detail = events.broadcast_completed(
-            session_id=segment.session_id,
-            sequence=segment.sequence,
-            language=segment.language,
-            delivered=result.delivered,
-            gone=result.gone,
-            failed=result.failed,
-            skipped=result.skipped,
-            duration_ms=result.duration_ms,
-            slice=(audience_slice.index, audience_slice.count) if audience_slice else None,
-        )
-        self._publish("BroadcastCompleted", [detail])
-
-    def _publish(self, detail_type: str, details: list[dict[str, Any]]) -> None:
-        """Events are a report, not the delivery: a failure is logged, not raised."""
-        try:
-            outcome = self.publisher.publish([(detail_type, d) for d in details])
-        except PolycastError as exc:
-            logger.warning("%s not published: %s", detail_type, exc.code)
-            return
-        if outcome.failed:
-            logger.warning("%s not published: %d failed", detail_type, len(outcome.failed))
-
     # -- live captions -----------------------------------------------------------
 
     def broadcast_partial(self, caption: LiveCaption) -> BroadcastResult:
         """A live caption to the language's listeners, unless it is stale: a repeat
         or overtaken copy (the in-memory mark), or its segment is recorded already
-        (one Segments read). No ``BroadcastCompleted``: captions are disposable."""
+        (one Segments read, beside the first page of listeners). No
+        ``BroadcastCompleted``: captions are disposable."""
         if not self.partial_marks.claim(caption):
             return BroadcastResult(duplicate=True)
+        audience = self._listeners(caption.session_id, caption.language)
         later = self.segments.since(
             caption.session_id, caption.language, caption.sequence - 1, limit=1
         )
@@ -296,7 +310,6 @@ class Broadcaster:
             return BroadcastResult(duplicate=True)
         started = time.monotonic()
         frame = messages.encode(messages.partial_message(caption))
-        audience = self.connections.listeners(caption.session_id, caption.language)
         result = self.fan_out(audience, [frame])
         result.duration_ms = (time.monotonic() - started) * 1000.0
         logger.debug(
@@ -374,7 +387,7 @@ class Broadcaster:
                 result.count(future.result())
 
         pending: set[Future[Outcome]] = set()
-        pool = self._fan_out_pool()
+        pool = self._pool("fan-out", self.max_concurrent)
         for connection in flatten(audience):
             if audience_slice is not None and not audience_slice.includes(connection.connection_id):
                 continue
@@ -389,7 +402,7 @@ class Broadcaster:
         for future in wait(pending).done:
             tally(future)
         if left:
-            self._publish("ListenerLeft", left)
+            report(self.publisher, "ListenerLeft", left)
         return result
 
     def deliver(self, connection: Connection, frames: list[bytes]) -> Outcome:

@@ -1,7 +1,10 @@
 """The parts of a broadcast that do not depend on what is broadcast: which share of
 an audience an invocation serves (:class:`AudienceSlice`), the tally of one fan-out
-(:class:`BroadcastResult`), and a segment's frames (:func:`encode_segment`: inline,
-in parts, by presigned URL, or text only for a captions-only listener).
+(:class:`BroadcastResult`) and its report (:func:`completed`, :func:`report`), a
+segment's frames (:func:`encode_segment`: inline,
+in parts, by presigned URL, or text only for a captions-only listener), and an
+audience whose first page is read while the broadcaster does its own check
+(:class:`ReadAhead`).
 """
 
 from __future__ import annotations
@@ -9,13 +12,14 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
-from polycast.domain import messages
+from polycast.domain import events, messages
 from polycast.domain.models import Connection, Segment
 from polycast.errors import BadRequest, PolycastError
-from polycast.ports import AudioStore
+from polycast.ports import AudioStore, EventPublisher
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +86,34 @@ class BroadcastResult:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
+def completed(
+    segment: Segment, result: BroadcastResult, audience_slice: AudienceSlice | None
+) -> dict[str, Any]:
+    """The ``BroadcastCompleted`` detail of one segment's fan-out (or of one slice)."""
+    return events.broadcast_completed(
+        session_id=segment.session_id,
+        sequence=segment.sequence,
+        language=segment.language,
+        delivered=result.delivered,
+        gone=result.gone,
+        failed=result.failed,
+        skipped=result.skipped,
+        duration_ms=result.duration_ms,
+        slice=(audience_slice.index, audience_slice.count) if audience_slice else None,
+    )
+
+
+def report(publisher: EventPublisher, detail_type: str, details: list[dict[str, Any]]) -> None:
+    """Events are a report, not the delivery: a failure is logged, not raised."""
+    try:
+        outcome = publisher.publish([(detail_type, d) for d in details])
+    except PolycastError as exc:
+        logger.warning("%s not published: %s", detail_type, exc.code)
+        return
+    if outcome.failed:
+        logger.warning("%s not published: %d failed", detail_type, len(outcome.failed))
+
+
 def encode_segment(
     segment: Segment,
     *,
@@ -117,3 +149,23 @@ def encode_segment(
 def flatten(pages: Iterable[list[Connection]]) -> Iterator[Connection]:
     for page in pages:
         yield from page
+
+
+class ReadAhead:
+    """An audience whose first page is read on ``pool`` while the caller makes its own
+    DynamoDB call (the Segments record or read), so the two round trips overlap.
+
+    Iterating waits for that page, then pages on as a plain query would; a failed
+    read raises there. Unused (a duplicate or a late caption), the page is wasted:
+    one query, against a round trip saved on every delivery.
+    """
+
+    def __init__(self, pages: Iterator[list[Connection]], pool: Executor) -> None:
+        self._pages = pages
+        self._first: Future[list[Connection] | None] = pool.submit(next, pages, None)
+
+    def __iter__(self) -> Iterator[list[Connection]]:
+        first = self._first.result()
+        if first is not None:
+            yield first
+            yield from self._pages

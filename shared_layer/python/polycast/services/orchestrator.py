@@ -9,7 +9,18 @@ publish its ``SegmentReady``. Each language publishes as soon as it is ready
 never waits for a slower one, and the broadcaster invocations of a segment start
 as their languages finish instead of all at once when the slowest one does.
 ``process`` returns once every language is on the bus, so a session's segments
-still reach the bus in sequence order, language by language.
+still reach the bus in sequence order, language by language. The translation
+cache write (and the processor's idempotency update) come after that.
+
+Final caption first: a language about to be synthesized publishes its whole
+translation as a ``PartialReady`` with ``final: true`` just before it asks the
+synthesizer (:mod:`polycast.services.early_captions`; on its own pool, so synthesis
+starts at once), and its listeners read the sentence while Polly speaks it. The
+source language too: its listeners hear the original synthesized, so they would
+wait for Polly as well. Not for a captions-only language, an audio-cache hit, or
+text known to go without audio (no voice, too long): their segment follows at
+once. A language that degrades to text only under pressure has had its caption
+already; the segment follows it.
 
 Failure policy, per language: a translation that fails for good (an unsupported
 pair) skips the language and is counted. A transient one (throttling, 5xx,
@@ -30,35 +41,30 @@ Captions only: a language whose listeners all chose captions only (the ``audio``
 action; ``Session.captions_only_counts``, read from the same Sessions item) is
 translated but not synthesized; its segment carries ``audio: null``.
 
-Audio: synthesized once per (SSML, voice, engine, format) — the audio cache is
-keyed by their hash. Text over Polly's 3,000 billed characters is synthesized in
-runs of whole sentences and the MP3s concatenated; a sentence too long on its own
-is sent as text only (``SENTENCE_TOO_LONG``). Audio travels by S3 reference (the
-claim check) when it is larger than ``inline_audio_max_bytes`` or when the
-language has at least ``reference_audio_audience`` listeners.
+Audio (:mod:`polycast.services.speech`): the audio cache, looked up only for a
+translation from the translation cache or the source language's text; the
+degradation steps; inline bytes, written to the cache after the segment is
+published, or the S3 claim check, written before.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from polycast.domain import events
-from polycast.domain.cache_keys import audio_key
 from polycast.domain.glossary import Glossary
-from polycast.domain.models import AudioRef, EmotionDynamics, Segment, Session, Transcript
-from polycast.domain.ssml import build_ssml
-from polycast.domain.text_split import POLLY_MAX_BILLED_CHARS, SentenceTooLong, split_text
+from polycast.domain.models import EmotionDynamics, Segment, Session, Transcript
 from polycast.domain.translation_settings import NO_SETTINGS, TranslationSettings
-from polycast.domain.voices import Voice, voice_for
 from polycast.errors import PolycastError, Throttled, TransientError
 from polycast.ports import AudioStore, EventPublisher, SessionStore, Synthesizer, Translator
+from polycast.services.early_captions import EARLY_CAPTION_WORKERS, EarlyCaptions, final_caption
 from polycast.services.outcome import Outcome
 from polycast.services.rate_governor import ServiceLimits
+from polycast.services.speech import STANDARD_VOICE, TEXT_ONLY, Speech, Voiced
 from polycast.services.translation_cache import TranslationCache
 
 log = logging.getLogger(__name__)
@@ -67,24 +73,19 @@ __all__ = ["STANDARD_VOICE", "TEXT_ONLY", "Orchestrator", "Outcome"]
 
 SEGMENT_READY = "SegmentReady"
 
-# Degradation steps, in order (the values of ``Outcome.degraded``).
-STANDARD_VOICE = "standard_voice"
-TEXT_ONLY = "text_only"
-
 
 @dataclass
 class _LanguageResult:
     language: str
     text: str | None = None
-    audio: AudioRef | None = None
+    voiced: Voiced = field(default_factory=Voiced)
     error: Exception | None = None
-    audio_missing: str | None = None
-    degraded: str | None = None
     translate_ms: float = 0.0
     synthesize_ms: float = 0.0
     events_published: int = 0
     events_failed: int = 0
     publish_error: Exception | None = None
+    early_caption: Future[bool] | None = None
 
 
 class Orchestrator:
@@ -93,7 +94,8 @@ class Orchestrator:
     ``max_workers`` bounds the language pipelines in flight across all sessions;
     the tasks never wait on each other, so a shared pool cannot deadlock.
     ``fallback_synthesizers`` are the degradation steps after ``synthesizer``
-    (on AWS: Polly standard after Polly neural).
+    (on AWS: Polly standard after Polly neural). ``caption_lead_seconds``: how long a
+    segment waits, at most, for its early caption's publish to finish first.
     """
 
     def __init__(
@@ -112,24 +114,35 @@ class Orchestrator:
         fallback_synthesizers: Sequence[Synthesizer] = (),
         limits: ServiceLimits | None = None,
         reference_audio_audience: int = 1000,
+        caption_lead_seconds: float = 0.1,
     ) -> None:
         self.sessions = sessions
         self.translator = translator
-        self.synthesizer = synthesizer
         self.cache = cache
-        self.audio = audio
         self.publisher = publisher
-        self.audio_bucket = audio_bucket
-        self.inline_audio_max_bytes = inline_audio_max_bytes
-        self.fallback_synthesizers = tuple(fallback_synthesizers)
         self.limits = limits or ServiceLimits.unlimited()
-        self.reference_audio_audience = reference_audio_audience
         self._clock = clock
+        self.speech = Speech(
+            synthesizer=synthesizer,
+            fallback_synthesizers=fallback_synthesizers,
+            audio=audio,
+            audio_bucket=audio_bucket,
+            limits=self.limits,
+            inline_audio_max_bytes=inline_audio_max_bytes,
+            reference_audio_audience=reference_audio_audience,
+        )
+        # One worker: one call at a time, the early caption included (reproducible runs).
+        self.early_captions = EarlyCaptions(
+            publisher,
+            lead_seconds=caption_lead_seconds,
+            max_workers=EARLY_CAPTION_WORKERS if max_workers > 1 else 0,
+        )
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="language")
         self._glossaries: dict[str, Glossary] = {}  # by digest: a container reads each once
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.early_captions.close()
 
     def process(
         self, transcript: Transcript, sequence: int, *, session: Session | None = None
@@ -196,10 +209,10 @@ class Orchestrator:
                 err.code if isinstance(err, PolycastError) else type(err).__name__
             )
         for r in results:
-            if r.error is None and r.audio_missing:
-                outcome.audio_missing[r.language] = r.audio_missing
-            if r.error is None and r.degraded:
-                outcome.degraded[r.language] = r.degraded
+            if r.error is None and r.voiced.missing:
+                outcome.audio_missing[r.language] = r.voiced.missing
+            if r.error is None and r.voiced.degraded:
+                outcome.degraded[r.language] = r.voiced.degraded
         outcome.languages_processed = sum(1 for r in results if r.error is None)
         outcome.events_published = sum(r.events_published for r in results)
         outcome.events_failed = sum(r.events_failed for r in results)
@@ -226,19 +239,36 @@ class Orchestrator:
         started: float,
         settings: TranslationSettings = NO_SETTINGS,
     ) -> _LanguageResult:
-        """One language's pipeline, then its ``SegmentReady`` at once."""
-        result = self._language(transcript, target, known, audience, settings, audio=audio)
-        if result.error is None:
-            total_ms = (self._clock() - started) * 1000
-            segment = self._segment(transcript, sequence, result, total_ms)
-            try:
-                published = self.publisher.publish([(SEGMENT_READY, events.segment_ready(segment))])
-            except Exception as exc:  # raised by ``process`` once every language is done
-                result.publish_error = exc
-                return result
-            result.events_published = published.published
-            result.events_failed = len(published.failed)
+        """One language's pipeline, then its ``SegmentReady`` at once; its early
+        caption (if any) is on the bus or given up when this returns."""
+        result = self._language(
+            transcript, target, known, audience, settings, audio=audio, sequence=sequence
+        )
+        early = result.early_caption
+        if early is not None:
+            self.early_captions.ahead_of(early)
+        try:
+            if result.error is None:
+                self._publish_segment(transcript, sequence, result, started)
+        finally:
+            if early is not None:
+                self.early_captions.settle(early)
         return result
+
+    def _publish_segment(
+        self, transcript: Transcript, sequence: int, result: _LanguageResult, started: float
+    ) -> None:
+        total_ms = (self._clock() - started) * 1000
+        segment = self._segment(transcript, sequence, result, total_ms)
+        try:
+            published = self.publisher.publish([(SEGMENT_READY, events.segment_ready(segment))])
+        except Exception as exc:  # raised by ``process`` once every language is done
+            result.publish_error = exc
+            return
+        finally:  # inline audio, cached once the segment is out (or for the retry)
+            self.speech.keep(result.voiced, result.language)
+        result.events_published = published.published
+        result.events_failed = len(published.failed)
 
     def _language(
         self,
@@ -249,9 +279,10 @@ class Orchestrator:
         settings: TranslationSettings = NO_SETTINGS,
         *,
         audio: bool,
+        sequence: int,
     ) -> _LanguageResult:
         """Translate (unless known) then synthesize one language (unless nobody listens
-        to audio); never raises."""
+        to audio), announcing its final caption just before synthesis; never raises."""
         result = _LanguageResult(language=target, text=known)
         if result.text is None:
             t0 = self._clock()
@@ -272,9 +303,21 @@ class Orchestrator:
                 result.translate_ms = (self._clock() - t0) * 1000
         if not audio:
             return result
+        text = result.text
+
+        def announce() -> None:
+            caption = final_caption(transcript, sequence, target, text)
+            result.early_caption = self.early_captions.announce(caption)
+
         t1 = self._clock()
-        result.audio, result.audio_missing, result.degraded = self._audio(
-            result.text, target, transcript, audience
+        result.voiced = self.speech.voice(
+            text,
+            target,
+            transcript.emotion or EmotionDynamics(),
+            audience=audience,
+            look_up=known is not None,  # a cached translation, or the source's own text
+            before_synthesis=announce,
+            session_id=transcript.session_id,
         )
         result.synthesize_ms = (self._clock() - t1) * 1000
         return result
@@ -310,105 +353,6 @@ class Orchestrator:
             transcript.text, source=transcript.source_language, target=target, settings=settings
         )
 
-    def _audio(
-        self, text: str, language: str, transcript: Transcript, audience: int
-    ) -> tuple[AudioRef | None, str | None, str | None]:
-        """(audio, why none, degradation step) for one language.
-
-        Walks the synthesizers in degradation order; each step tries the audio cache,
-        then the governor, then the engine. Pressure (the governor refusing, or a
-        transient error) moves to the next step; anything else ends with text only.
-        """
-        emotion = transcript.emotion or EmotionDynamics()
-        try:
-            pieces = split_text(text, POLLY_MAX_BILLED_CHARS)
-        except SentenceTooLong:
-            return None, "SENTENCE_TOO_LONG", None
-        tried: set[str] = set()
-        missing: str | None = None
-        pressured = False
-        for synthesizer in (self.synthesizer, *self.fallback_synthesizers):
-            voice = voice_for(language, synthesizer.engine)
-            if voice is None or voice.engine in tried:
-                continue
-            tried.add(voice.engine)
-            try:
-                ssml = [build_ssml(p, emotion, engine=voice.engine) for p in pieces]
-            except ValueError:
-                return None, "SSML_TOO_LONG", None
-            key = audio_key("\x1e".join(ssml), voice.voice_id, voice.engine, "mp3")
-            data = self._cached_audio(key)
-            stored = data is not None
-            if data is None:
-                try:
-                    data = self._synthesize(synthesizer, voice, ssml, language)
-                except TransientError as exc:
-                    missing, pressured = _code(exc), True
-                    log.warning(
-                        "synthesis under pressure; degrading",
-                        extra={
-                            "sessionId": transcript.session_id,
-                            "language": language,
-                            "engine": voice.engine,
-                            "error": missing,
-                        },
-                    )
-                    continue
-                except Exception as exc:
-                    log.warning(
-                        "synthesis failed; sending text only",
-                        extra={
-                            "sessionId": transcript.session_id,
-                            "language": language,
-                            "error": _code(exc),
-                        },
-                    )
-                    return None, _code(exc), None
-            step = STANDARD_VOICE if pressured else None
-            audio, why = self._deliverable(key, data, stored, language, audience)
-            return audio, why, step
-        if missing is None:
-            return None, "NO_VOICE", None
-        return None, missing, TEXT_ONLY
-
-    def _synthesize(
-        self, synthesizer: Synthesizer, voice: Voice, ssml: list[str], language: str
-    ) -> bytes:
-        """Every piece within the engine's governed rate; MP3 pieces concatenate."""
-        out = []
-        for document in ssml:
-            if not self.limits.acquire(voice.engine):
-                raise Throttled(f"{voice.engine} synthesis: over the governed rate")
-            out.append(synthesizer.synthesize(document, language=language))
-        return b"".join(out)
-
-    def _deliverable(
-        self, key: str, data: bytes, stored: bool, language: str, audience: int
-    ) -> tuple[AudioRef | None, str | None]:
-        """Cache the audio, then choose inline bytes or the S3 claim check."""
-        if not stored:
-            try:
-                self.audio.put(key, data)
-                stored = True
-            except Exception as exc:
-                log.warning(
-                    "audio cache write failed", extra={"language": language, "error": _code(exc)}
-                )
-        large = len(data) > self.inline_audio_max_bytes
-        crowded = audience >= self.reference_audio_audience > 0
-        if stored and (large or crowded):
-            return AudioRef(format="mp3", bucket=self.audio_bucket, key=key, size=len(data)), None
-        if large:
-            return None, "AUDIO_STORE_FAILED"
-        return AudioRef(format="mp3", data_b64=base64.b64encode(data).decode("ascii")), None
-
-    def _cached_audio(self, key: str) -> bytes | None:
-        try:
-            return self.audio.get(key)
-        except Exception as exc:  # the cache is an optimization: synthesize instead
-            log.warning("audio cache read failed", extra={"error": _code(exc)})
-            return None
-
     @staticmethod
     def _segment(
         transcript: Transcript, sequence: int, result: _LanguageResult, total_ms: float
@@ -421,7 +365,7 @@ class Orchestrator:
             source_language=transcript.source_language,
             text=result.text,
             source_text=transcript.text,
-            audio=result.audio,
+            audio=result.voiced.audio,
             hints_replaced=transcript.hints_replaced,
             spoken_at=transcript.timestamp,
             start_ms=transcript.start_ms,
