@@ -216,12 +216,14 @@ def test_no_compression_is_negotiated_as_on_api_gateway(gateway: WebSocketGatewa
     async def offered_and_answered() -> tuple[str | None, str | None]:
         url = f"{gateway.websocket_url}/?sessionId=plain-frames-1"
         async with websockets.connect(url, open_timeout=10) as ws:
-            assert ws.request is not None and ws.response is not None
+            assert ws.request is not None
+            assert ws.response is not None
             return (
                 ws.request.headers.get("Sec-WebSocket-Extensions"),
                 ws.response.headers.get("Sec-WebSocket-Extensions"),
             )
 
     offered, answered = asyncio.run(offered_and_answered())
-    assert offered is not None and "permessage-deflate" in offered
+    assert offered is not None
+    assert "permessage-deflate" in offered
     assert answered is None

@@ -64,7 +64,7 @@ def operation_of(environ: dict[str, Any]) -> str | None:
     return None
 
 
-class _CachedDispatcher(DomainDispatcherApplication):  # type: ignore[misc]
+class _CachedDispatcher(DomainDispatcherApplication):
     """moto's dispatcher, with the service lookup remembered per host.
 
     For every request moto resolves the inferred host ("dynamodb",
