@@ -98,6 +98,10 @@ class DeployOptions:
     # The processor reads the stream through an enhanced fan-out consumer (pushed,
     # ~70 ms) instead of Lambda's once-a-second polling; costs a consumer-shard hour.
     enhanced_fan_out: bool = False
+    # Each synthesized language's final caption goes out right after translation, ahead
+    # of its audio (one more WebSocket message per listener per sentence); false sends
+    # the caption with its audio only.
+    final_caption_first: bool = True
 
     @classmethod
     def from_context(cls, node: ContextReader) -> DeployOptions:
@@ -139,4 +143,10 @@ class DeployOptions:
             if source
             else d.source_language,
             enhanced_fan_out=_bool(get("enhancedFanOut") or False, "enhancedFanOut"),
+            final_caption_first=_bool(
+                get("finalCaptionFirst")
+                if get("finalCaptionFirst") is not None
+                else d.final_caption_first,
+                "finalCaptionFirst",
+            ),
         )

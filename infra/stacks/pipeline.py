@@ -80,6 +80,7 @@ class PipelineStack(Stack):
             Env.AUDIO_BUCKET_NAME: state.audio_bucket.bucket_name,
             Env.TRANSCRIPT_STREAM_NAME: state.stream.stream_name,
             Env.API_GATEWAY_ENDPOINT: websocket.callback_url,
+            Env.FINAL_CAPTION_FIRST: "1" if options.final_caption_first else "0",
         }
         functions = PipelineFunctions(
             self,

@@ -15,11 +15,19 @@ import asyncio
 import json
 import secrets
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import websockets
-from local_e2e_support import RunningRuntime, open_listener, put, start_session
+from local_e2e_support import (
+    RunningRuntime,
+    open_listener,
+    put,
+    start_runtime,
+    start_session,
+    stop_runtime,
+)
 
 from polycast.schemas import validate
 from polycast_kit.cli.listen import Listener, listener_url
@@ -31,7 +39,20 @@ SENTENCES = (
     "Our next speaker flew in from Lisbon, and she will tell us about maps.",
     "We tried many things last year, and most of them did not work at all.",
 )
+# As deployed: the final caption of a synthesized language goes out before its audio
+# (the local runtime's own default is off: espeak-ng is fast, see docs/local.md).
+OVERRIDES = {"final_caption_first": 1}
 PACE_SECONDS = 0.6  # the processor sends at most two live captions a second per session
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
+    running = start_runtime(tmp_path_factory.mktemp("polycast-partials"), overrides=OVERRIDES)
+    try:
+        yield running
+    finally:
+        code = stop_runtime(running)
+        assert code == 0, f"runtime exited with {code}:\n{running.log()}"
 
 
 def records(session_id: str) -> list[tuple[float, dict[str, Any]]]:

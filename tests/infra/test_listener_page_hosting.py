@@ -371,3 +371,11 @@ def test_languages_come_from_context() -> None:
 def test_languages_amazon_translate_cannot_serve_are_refused(languages: Any) -> None:
     with pytest.raises(ValueError, match="polycast:languages"):
         DeployOptions.from_context(_Context(languages=languages))
+
+
+def test_final_caption_first_is_on_unless_the_context_turns_it_off() -> None:
+    assert DeployOptions.from_context(_Context()).final_caption_first is True
+    off = DeployOptions.from_context(_Context(finalCaptionFirst="false"))
+    assert off.final_caption_first is False
+    with pytest.raises(ValueError, match="finalCaptionFirst"):
+        DeployOptions.from_context(_Context(finalCaptionFirst="sometimes"))

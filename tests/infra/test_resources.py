@@ -85,6 +85,7 @@ def test_environment_carries_resource_names_and_the_callback_url(synth: Any) -> 
     assert env["CACHE_TTL_SECONDS"] == "3600"
     assert env["MAX_CACHE_ENTRIES"] == "10000"
     assert "Fn::ImportValue" in json.dumps(env["SESSIONS_TABLE_NAME"])
+    assert env["FINAL_CAPTION_FIRST"] == "1"  # the caption ahead of Polly, by default
     broadcaster = functions["Broadcaster"][1]["Properties"]["Environment"]["Variables"]
     assert broadcaster["MAX_CONCURRENT_BROADCASTS"] == "100"
 

@@ -61,6 +61,16 @@ def test_a_synthesized_language_gets_its_whole_final_caption_before_its_segment(
     assert outcome.events_published == 2  # the segments; captions are not counted
 
 
+def test_with_final_caption_first_off_the_caption_comes_with_its_audio(world: World) -> None:
+    world.listeners(es=2, fr=1)
+    world.orchestrator.final_caption_first = False
+    world.orchestrator.process(transcript(), 4)
+    assert captions(world.publisher) == {}
+    for language in ("es", "fr"):
+        assert order(world.publisher, language) == ["SegmentReady"]
+    assert world.segments()["es"]["audio"] is not None
+
+
 def test_the_source_languages_listeners_get_the_original_ahead_of_its_audio(world: World) -> None:
     world.listeners(en=2, es=1)
     world.orchestrator.process(transcript(), 1)

@@ -268,6 +268,11 @@ class LocalRuntime:
             "prune_grace_seconds": 0,
             # The speaker function signs URLs for the gateway's own recognizer.
             "transcribe_endpoint": self.gateway.websocket_url,
+            # espeak-ng speaks a sentence in ~60 ms: the final caption would lead its
+            # audio by that much, while a second fan-out per sentence delays every
+            # segment (50 listeners: p50 ~0.6 → ~1.0 s, docs/local.md). Deployed, Polly
+            # takes ~0.3 s and the caption goes first (``polycast:finalCaptionFirst``).
+            "final_caption_first": 0,
         }
         settings = local_settings(**{**local, **dict(self.settings_overrides)})
         self.settings = settings

@@ -211,6 +211,7 @@ def build_processor(
         fallback_synthesizers=ports.fallback_synthesizers,
         limits=limits,
         reference_audio_audience=settings.reference_audio_audience,
+        final_caption_first=bool(settings.final_caption_first),
     )
     processor = TranscriptProcessor(
         orchestrator=orchestrator,

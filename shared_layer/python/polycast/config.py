@@ -83,6 +83,10 @@ class Settings:
     session_idle_seconds: int = _env(Env.SESSION_IDLE_SECONDS, 1800)
     session_max_seconds: int = _env(Env.SESSION_MAX_SECONDS, 4 * 3600)
     polly_engine: str = _env(Env.POLLY_ENGINE, "neural")
+    # 1: a language about to be synthesized gets its final caption first (a ``partial``
+    # right after translation, ~0.35 s before the audio with Polly), at one more
+    # message per listener per sentence; 0: the caption comes with its audio.
+    final_caption_first: int = _env(Env.FINAL_CAPTION_FIRST, 1)
     # The speaker's recognition endpoint: "" = Amazon Transcribe in the region.
     transcribe_endpoint: str = _env(Env.TRANSCRIBE_ENDPOINT, "")
     engines: Engines = _env(Env.POLYCAST_ENGINES, "aws")  # noqa: RUF009 (a str, immutable)

@@ -115,12 +115,14 @@ class Orchestrator:
         limits: ServiceLimits | None = None,
         reference_audio_audience: int = 1000,
         caption_lead_seconds: float = 0.1,
+        final_caption_first: bool = True,
     ) -> None:
         self.sessions = sessions
         self.translator = translator
         self.cache = cache
         self.publisher = publisher
         self.limits = limits or ServiceLimits.unlimited()
+        self.final_caption_first = final_caption_first
         self._clock = clock
         self.speech = Speech(
             synthesizer=synthesizer,
@@ -306,6 +308,8 @@ class Orchestrator:
         text = result.text
 
         def announce() -> None:
+            if not self.final_caption_first:
+                return  # the caption comes with its audio
             caption = final_caption(transcript, sequence, target, text)
             result.early_caption = self.early_captions.announce(caption)
 
