@@ -15,7 +15,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,19 @@ def stop_runtime(runtime: RunningRuntime, timeout: float = 90) -> int:
         runtime.process.kill()
         runtime.process.wait()
         raise
+
+
+@contextmanager
+def running_runtime(
+    workdir: Path, overrides: Mapping[str, Any] | None = None
+) -> Iterator[RunningRuntime]:
+    """A runtime for a module's tests; it must stop cleanly (exit code 0) afterwards."""
+    running = start_runtime(workdir, overrides=overrides)
+    try:
+        yield running
+    finally:
+        code = stop_runtime(running)
+        assert code == 0, f"runtime exited with {code}:\n{running.log()}"
 
 
 def put(runtime: RunningRuntime, session_id: str, records: list[dict[str, Any] | bytes]) -> None:

@@ -21,8 +21,7 @@ from local_e2e_support import (
     RunningRuntime,
     logged_events,
     put,
-    start_runtime,
-    stop_runtime,
+    running_runtime,
 )
 
 from polycast import schemas
@@ -42,14 +41,8 @@ OVERRIDES = {
 
 @pytest.fixture(scope="module")
 def controls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
-    running = start_runtime(
-        overrides=OVERRIDES, workdir=tmp_path_factory.mktemp("polycast-controls")
-    )
-    try:
+    with running_runtime(tmp_path_factory.mktemp("polycast-controls"), OVERRIDES) as running:
         yield running
-    finally:
-        code = stop_runtime(running)
-        assert code == 0, f"runtime exited with {code}:\n{running.log()}"
 
 
 def produce_control(runtime: RunningRuntime, session_id: str, flag: str) -> None:

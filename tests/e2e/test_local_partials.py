@@ -24,9 +24,8 @@ from local_e2e_support import (
     RunningRuntime,
     open_listener,
     put,
-    start_runtime,
+    running_runtime,
     start_session,
-    stop_runtime,
 )
 
 from polycast.schemas import validate
@@ -47,12 +46,8 @@ PACE_SECONDS = 0.6  # the processor sends at most two live captions a second per
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
-    running = start_runtime(tmp_path_factory.mktemp("polycast-partials"), overrides=OVERRIDES)
-    try:
+    with running_runtime(tmp_path_factory.mktemp("polycast-partials"), OVERRIDES) as running:
         yield running
-    finally:
-        code = stop_runtime(running)
-        assert code == 0, f"runtime exited with {code}:\n{running.log()}"
 
 
 def records(session_id: str) -> list[tuple[float, dict[str, Any]]]:

@@ -19,9 +19,8 @@ from local_e2e_support import (
     logged_events,
     open_listener,
     put,
-    start_runtime,
+    running_runtime,
     start_session,
-    stop_runtime,
 )
 
 # Small thresholds so a handful of listeners exercises the large-audience paths.
@@ -37,12 +36,8 @@ LONG = (
 
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
-    running = start_runtime(tmp_path_factory.mktemp("polycast-scale"), overrides=OVERRIDES)
-    try:
+    with running_runtime(tmp_path_factory.mktemp("polycast-scale"), OVERRIDES) as running:
         yield running
-    finally:
-        code = stop_runtime(running)
-        assert code == 0, f"runtime exited with {code}:\n{running.log()}"
 
 
 def transcript(session_id: str, sequence: int, text: str) -> dict[str, Any]:
