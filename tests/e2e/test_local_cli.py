@@ -136,4 +136,8 @@ def test_measure_reports_latency_and_engine_time(runtime: RunningRuntime) -> Non
     assert set(result["endToEndMsByLanguage"]) == {"es", "ca"}
     assert "translateMs" in result["engineMsPerSegment"]
     assert "synthesizeMs" in result["engineMsPerSegment"]
+    # Each language's fan-out, from the broadcaster's BroadcastCompleted reports.
+    fan_outs = result["broadcastMsPerSegment"]
+    assert 1 <= fan_outs["count"] <= 4, fan_outs
+    assert 0 < fan_outs["p50"] <= fan_outs["max"]
     json.dumps(result)

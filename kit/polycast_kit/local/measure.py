@@ -3,7 +3,9 @@
 A talk goes in through ``put_records`` one transcript at a time; WebSocket
 listeners spread over the languages timestamp each complete segment (all audio
 parts). Latency is PutRecord → listener, per delivery. The processor's own
-``SegmentReady`` timings give translation and synthesis time per segment.
+``SegmentReady`` timings give translation and synthesis time per segment, and the
+broadcaster's ``BroadcastCompleted`` reports how long each language's fan-out took
+(record, read the listeners, post to each, mark delivered).
 ``measure_local_latency`` returns a dict so ``polycast bench`` can fold it in.
 """
 
@@ -111,6 +113,25 @@ def _engine_figures(
     return {key: summary(values) for key, values in sorted(engine.items())}, share
 
 
+def _read_tap(
+    tap: EventTap,
+    session_id: str,
+    stop: threading.Event,
+    timings: list[dict[str, Any]],
+    broadcasts: list[float],
+) -> None:
+    """The session's SegmentReady timings and BroadcastCompleted durations, until ``stop``."""
+    while not stop.is_set():
+        for event in tap.receive(wait_seconds=1):
+            detail = event.get("detail") or {}
+            if detail.get("sessionId") != session_id or detail.get("sequence", 0) <= 0:
+                continue
+            if event.get("detail-type") == "BroadcastCompleted":
+                broadcasts.append(float(detail.get("durationMs", 0.0)))
+            else:
+                timings.append(dict(detail.get("timings") or {}))
+
+
 def measure_local_latency(
     *,
     languages: Sequence[str] = ("es", "fr", "ca"),
@@ -150,19 +171,18 @@ def measure_local_latency(
         boto3.client("events", **kw),
         boto3.client("sqs", **kw),
         bus_name=endpoints.event_bus,
-        detail_types=("SegmentReady",),
+        detail_types=("SegmentReady", "BroadcastCompleted"),
     ).open()
     timings: list[dict[str, Any]] = []
+    broadcasts: list[float] = []  # BroadcastCompleted durationMs, one per language
     stop_tap = threading.Event()
 
-    def drain_tap() -> None:
-        while not stop_tap.is_set():
-            for event in tap.receive(wait_seconds=1):
-                detail = event.get("detail") or {}
-                if detail.get("sessionId") == session_id and detail.get("sequence", 0) > 0:
-                    timings.append(dict(detail.get("timings") or {}))
-
-    tap_thread = threading.Thread(target=drain_tap, name="measure-tap", daemon=True)
+    tap_thread = threading.Thread(
+        target=_read_tap,
+        args=(tap, session_id, stop_tap, timings, broadcasts),
+        name="measure-tap",
+        daemon=True,
+    )
     tap_thread.start()
     put_at: dict[int, float] = {}
     arrivals: dict[tuple[int, int], float] = {}
@@ -237,6 +257,7 @@ def measure_local_latency(
         "endToEndMsByLanguage": per_language,
         "engineMsPerSegment": engine_summary,
         "engineShareOfP50": share,
+        "broadcastMsPerSegment": summary(broadcasts),
         "wallSeconds": round(wall, 1),
         "command": (
             f"polycast measure --languages {','.join(languages)} "
