@@ -9,6 +9,7 @@ start the same runtime through this script:
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import signal
@@ -40,6 +41,9 @@ def main(argv: list[str]) -> int:
     try:
         stop.wait()
     finally:
+        # A stop that hangs prints every thread's stack into the runtime's log (which
+        # the tests show when it does not exit in time) instead of leaving no trace.
+        faulthandler.dump_traceback_later(60, exit=False)
         runtime.stop()
     return 0
 
