@@ -168,14 +168,22 @@ class EmbeddedAws:
     def start(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
 
-        from polycast_kit.local.moto_dynamodb import serialize_dynamodb_writes
+        from polycast_kit.local.moto_dynamodb import (
+            plain_json_dynamodb_answers,
+            serialize_dynamodb_writes,
+        )
         from polycast_kit.local.moto_events import cache_event_paths
+        from polycast_kit.local.moto_names import cache_name_conversions
 
         # Real DynamoDB is atomic per item and per transaction; moto is not across
         # threads, and the gateway runs connection handlers concurrently.
         serialize_dynamodb_writes()
+        # Plain DynamoDB answers skip moto's shape walk (half its DynamoDB CPU).
+        plain_json_dynamodb_answers()
         # EventBridge requests run one at a time (below): each must be quick.
         cache_event_paths()
+        # moto converts the same few hundred names on every SQS request.
+        cache_name_conversions()
 
         with EmbeddedAws._live_lock:
             if EmbeddedAws._live == 0:

@@ -188,13 +188,22 @@ def measure_local_latency(
     arrivals: dict[tuple[int, int], float] = {}
     language_of = {i: languages[i % len(languages)] for i in range(listeners)}
 
+    def warmed_up() -> bool:
+        return sum(1 for (_, seq) in arrivals if seq == 0) >= listeners
+
     def send_talk() -> None:
         # Sequence 0 warms the engines up (pipelines start, handlers go warm); it is
-        # reported on its own, outside the percentiles.
+        # reported on its own, outside the percentiles, and the talk goes on once every
+        # listener has it: a cold start that outlasts the interval would otherwise
+        # hold the first sentences up behind it, in their (session, language) lanes.
         for n in range(segments + 1):
             record = {**lines[n % len(lines)], "sessionId": session_id, "sequence": n}
             put_at[n] = time.time()
             producer.send([record])
+            if n == 0:
+                deadline = time.monotonic() + timeout_seconds
+                while not warmed_up() and time.monotonic() < deadline:
+                    time.sleep(0.05)
             time.sleep(interval_seconds)
 
     async def scenario() -> float:
