@@ -28,6 +28,7 @@ from polycast.config import Settings
 from polycast.wiring import Env
 from polycast_kit import engines
 from polycast_kit.local.aws import KINESIS_PUTS, EmbeddedAws
+from polycast_kit.local.containers import ContainerRunner
 from polycast_kit.local.event_queues import EventLog, QueueDrain
 from polycast_kit.local.functions import (
     FunctionRunner,
@@ -55,6 +56,10 @@ LOCAL_ACCESS_KEY = LOCAL_SECRET_KEY = "polycast-local"  # noqa: S105 - a dummy, 
 
 
 ROUTE_FUNCTIONS: dict[str, wiring.Function] = {r.route_key: r.function for r in wiring.ROUTES}
+# Functions whose invocations run in their own processes, and how many at once
+# (``containers.py``): the fan-out, which in-process waited on the interpreter lock
+# more than it worked (docs/local.md). The rest run in threads of this process.
+CONTAINERS: Mapping[str, int] = {wiring.BROADCASTER.logical_id: 4}
 
 __all__ = ["LocalRuntime", "PortInUse", "RuntimeEndpoints", "StateDirBusy"]
 
@@ -186,11 +191,13 @@ class LocalRuntime:
     # What the gateway's /export reads from, made once the endpoints are known (the CLI
     # hands in the reader `polycast session export` uses); None: no downloads.
     transcripts: Callable[[RuntimeEndpoints], TranscriptSource] | None = None
+    # Logical id → worker processes; {} runs every function in-process.
+    containers: Mapping[str, int] = field(default_factory=lambda: dict(CONTAINERS))
 
     def __post_init__(self) -> None:
         self.aws = EmbeddedAws(self.host, self.aws_port)
         self.gateway: WebSocketGateway | None = None
-        self.runners: dict[str, FunctionRunner] = {}
+        self.runners: dict[str, FunctionRunner | ContainerRunner] = {}
         self.poller: KinesisPoller | None = None
         self.drains: list[QueueDrain] = []
         self.timers: list[ScheduleTimer] = []
@@ -297,8 +304,17 @@ class LocalRuntime:
             warnings.filterwarnings("ignore", message="No application metrics to publish")
         for function in wiring.FUNCTIONS:
             given = self.handlers.get(function.logical_id)
+            runner: FunctionRunner | ContainerRunner
             if given is not None:
                 runner = FunctionRunner(function, given, settings.region)
+            elif self.containers.get(function.logical_id, 0) > 0:
+                runner = ContainerRunner(
+                    function,
+                    root=self.root,
+                    region=settings.region,
+                    containers=self.containers[function.logical_id],
+                    quiet_metrics=quiet_metrics,
+                )
             else:
                 module = load_module(function, self.root)
                 handler = getattr(module, function.handler.rpartition(".")[2])
@@ -385,6 +401,9 @@ class LocalRuntime:
         for drain in self.drains:
             drain.stop()
         self.drains.clear()
+        for runner in self.runners.values():
+            if isinstance(runner, ContainerRunner):
+                runner.close()
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None

@@ -1,0 +1,82 @@
+"""A function run in containers (worker processes): its handler file is loaded in
+another process with the runtime's environment, results and exceptions come back to
+the caller, a container that dies is replaced, and a closed runner refuses work.
+
+The handler is a real file under a temporary root, in the broadcaster's code folder,
+so the runner loads it exactly as it loads the real one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from polycast import wiring
+from polycast_kit.local.containers import ContainerRunner
+
+HANDLER = '''
+import os
+
+
+def lambda_handler(event, context):
+    if event.get("raise"):
+        raise ValueError("refused: " + event["raise"])
+    if event.get("die"):
+        os._exit(3)
+    return {
+        "pid": os.getpid(),
+        "marker": os.environ.get("POLYCAST_CONTAINER_TEST"),
+        "function": context.function_name,
+        "echo": event.get("echo"),
+    }
+'''
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContainerRunner]:
+    code = tmp_path / wiring.BROADCASTER.code_dir
+    code.mkdir(parents=True)
+    (code / "handler.py").write_text(HANDLER)
+    monkeypatch.setenv("POLYCAST_CONTAINER_TEST", "from-the-runtime")
+    runner = ContainerRunner(wiring.BROADCASTER, root=tmp_path, region="eu-west-1", containers=2)
+    try:
+        yield runner
+    finally:
+        runner.close()
+
+
+def test_invocations_run_in_another_process_with_the_runtimes_environment(
+    runner: ContainerRunner,
+) -> None:
+    out = runner.invoke({"echo": "¿hola?"})
+    assert out["pid"] != os.getpid()
+    assert out["marker"] == "from-the-runtime"
+    assert out["function"] == "polycast-Broadcaster"
+    assert out["echo"] == "¿hola?"
+    assert runner.invocations == 1
+    assert runner.arn.endswith(":function:polycast-Broadcaster")
+    assert ":eu-west-1:" in runner.arn
+
+
+def test_a_handler_exception_fails_the_invocation_in_the_caller(runner: ContainerRunner) -> None:
+    with pytest.raises(ValueError, match="refused: no"):
+        runner.invoke({"raise": "no"})
+    assert runner.invoke({"echo": 1})["echo"] == 1  # the container lives on
+
+
+def test_a_dead_container_fails_its_invocation_and_is_replaced(runner: ContainerRunner) -> None:
+    first = runner.invoke({})["pid"]
+    with pytest.raises(RuntimeError, match="a container died"):
+        runner.invoke({"die": True})
+    after = runner.invoke({})["pid"]
+    assert after != first
+
+
+def test_a_closed_runner_refuses_work(runner: ContainerRunner) -> None:
+    runner.invoke({})
+    runner.close()
+    with pytest.raises(RuntimeError, match="stopping"):
+        runner.invoke({})
