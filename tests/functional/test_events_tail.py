@@ -67,3 +67,33 @@ def test_rows_say_why_a_session_paused_and_count_listeners_in_english() -> None:
     assert "2 listeners," in summarize(joined)
     assert "1 listener in" in _delivery_line({"sequence": 1, "language": "es", "delivered": 1})
     assert "3 listeners in" in _delivery_line({"sequence": 1, "language": "es", "delivered": 3})
+
+
+def test_a_tap_hands_each_event_over_once_and_leaves_none_in_its_queue(
+    aws: tuple[Any, Any],
+) -> None:
+    """Events come back in one receive and are deleted with it (one batch call): none
+    stays in flight to come again after the visibility timeout."""
+    import json
+
+    events, sqs = aws
+    tap = EventTap(events, sqs, name=f"{TAP_PREFIX}once").open()
+    try:
+        events.put_events(
+            Entries=[
+                {
+                    "Source": "polycast",
+                    "DetailType": "ListenerJoined",
+                    "Detail": json.dumps({"sessionId": "dusky-wren-603", "n": n}),
+                    "EventBusName": "polycast",
+                }
+                for n in range(7)
+            ]
+        )
+        got = tap.receive(wait_seconds=1)
+        assert sorted(e["detail"]["n"] for e in got) == list(range(7))
+        attributes = sqs.get_queue_attributes(QueueUrl=tap.queue_url, AttributeNames=["All"])
+        assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
+        assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "0"
+    finally:
+        tap.close()

@@ -17,7 +17,7 @@ import pytest
 from polycast import wiring
 from polycast_kit.local.containers import ContainerRunner
 
-HANDLER = '''
+HANDLER = """
 import os
 
 
@@ -32,7 +32,7 @@ def lambda_handler(event, context):
         "function": context.function_name,
         "echo": event.get("echo"),
     }
-'''
+"""
 
 
 @pytest.fixture

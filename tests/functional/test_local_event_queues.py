@@ -171,3 +171,41 @@ def test_stopping_finishes_the_event_in_hand_and_leaves_the_rest_queued(
             if detail["sequence"] not in left:
                 left.append(detail["sequence"])
     assert sorted(left) == [2, 3, 4, 5]
+
+
+class CountingSqs:
+    """The real (moto) SQS client, counting the calls made through it."""
+
+    def __init__(self, sqs: Any) -> None:
+        self.sqs = sqs
+        self.calls: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.sqs, name)
+
+        def call(**kwargs: Any) -> Any:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return method(**kwargs)
+
+        return call
+
+
+def test_delivered_messages_are_deleted_ten_per_call_and_none_come_again(
+    queue: tuple[Any, str],
+) -> None:
+    consumer = Consumer()
+    sqs, url = queue
+    for n in range(1, 26):
+        send(queue, "s", n, ("es", "fr", "ca")[n % 3])
+    counting = CountingSqs(sqs)
+    drain = QueueDrain(counting, url, consumer, name="test")
+    drain.start()
+    wait_until(lambda: drain.delivered == 25, 20, "all 25 delivered")
+    drain.stop()
+    assert sorted(consumer.of("es") + consumer.of("fr") + consumer.of("ca")) == list(range(1, 26))
+    assert counting.calls.get("delete_message", 0) == 0
+    assert 3 <= counting.calls["delete_message_batch"] <= 25 // 3 + 3
+    again = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=0
+    )
+    assert again.get("Messages", []) == []  # every delivered message was deleted

@@ -102,9 +102,18 @@ class EventTap:
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
         )
+        messages = response.get("Messages", [])
+        if messages:
+            # One call for the whole receive (at most 10, SQS's batch limit).
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                    for n, m in enumerate(messages)
+                ],
+            )
         out = []
-        for message in response.get("Messages", []):
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        for message in messages:
             try:
                 event = json.loads(message["Body"])
             except ValueError:

@@ -37,8 +37,7 @@ from polycast_kit.local.functions import (
 log = logging.getLogger("polycast.local.containers")
 
 # In each container process: the function's handler and its after-invocation reset.
-_handler: Handler | None = None
-_reset: Any = None
+_container: dict[str, Any] = {}
 
 
 def _function(logical_id: str) -> wiring.Function:
@@ -50,7 +49,6 @@ def _function(logical_id: str) -> wiring.Function:
 
 def _start_container(logical_id: str, root: str, env: Mapping[str, str], quiet: bool) -> None:
     """A container's cold start: the runtime's environment, the engines, the handler."""
-    global _handler, _reset
     os.environ.clear()
     os.environ.update(env)
     from polycast_kit import engines
@@ -61,17 +59,18 @@ def _start_container(logical_id: str, root: str, env: Mapping[str, str], quiet: 
 
         warnings.filterwarnings("ignore", message="No application metrics to publish")
     module = load_module(_function(logical_id), Path(root))
-    _handler = getattr(module, _function(logical_id).handler.rpartition(".")[2])
-    _reset = metrics_reset(module) if quiet else None
+    _container["handler"] = getattr(module, _function(logical_id).handler.rpartition(".")[2])
+    _container["reset"] = metrics_reset(module) if quiet else None
 
 
 def _invoke_in_container(logical_id: str, region: str, event: dict[str, Any]) -> Any:
-    assert _handler is not None, "container not started"
+    handler: Handler = _container["handler"]
     try:
-        return _handler(event, new_context(_function(logical_id), region))
+        return handler(event, new_context(_function(logical_id), region))
     finally:
-        if _reset is not None:
-            _reset()
+        reset = _container.get("reset")
+        if reset is not None:
+            reset()
 
 
 class ContainerRunner:

@@ -3,8 +3,9 @@
 moto matches events against the rules' patterns and delivers them to the SQS
 queues ``create_resources`` made (it cannot invoke Lambda targets). A drain
 long-polls a queue and hands each event to its consumer: success deletes the
-message, an exception leaves it for redelivery after a short visibility timeout,
-as a failed asynchronous invocation is retried. Every event goes through
+message (ten per ``DeleteMessageBatch``, before the next receive), an exception
+leaves it for redelivery after a short visibility timeout, as a failed
+asynchronous invocation is retried. Every event goes through
 ``PutEvents`` and moto's rule matching, so a rule a user adds gets it too.
 """
 
@@ -24,6 +25,7 @@ from polycast_kit.local.functions import ACCOUNT_ID
 log = logging.getLogger("polycast.local.events")
 
 EventConsumer = Callable[[dict[str, Any]], Any]
+DELETE_BATCH = 10  # SQS DeleteMessageBatch's limit
 
 
 def _order_key(event: dict[str, Any]) -> tuple[str, str] | None:
@@ -83,6 +85,10 @@ class QueueDrain:
         self._lanes: dict[tuple[str, str], deque[dict[str, Any]]] = {}
         self._in_flight = 0
         self._changed = threading.Condition()
+        # Receipts of delivered messages, deleted together (DeleteMessageBatch, up to
+        # 10): before each receive, when 10 are waiting, and on stop.
+        self._delivered: list[str] = []
+        self._delete_lock = threading.Lock()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"drain-{self.name}", daemon=True)
@@ -96,6 +102,7 @@ class QueueDrain:
         # Events not started stay on the queue (SQS redelivers them to the next runtime
         # of a persistent bus; here the bus ends with the runtime).
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self.flush_deletes()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -116,6 +123,7 @@ class QueueDrain:
         before = self.delivered
         self.receive()
         self.wait_idle()
+        self.flush_deletes()
         return self.delivered - before
 
     def wait_idle(self, timeout: float | None = None) -> bool:
@@ -125,6 +133,7 @@ class QueueDrain:
 
     def receive(self) -> int:
         """Receive one batch (up to 10) and hand its events to their lanes; returns how many."""
+        self.flush_deletes()
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self.wait_seconds
         )
@@ -220,12 +229,30 @@ class QueueDrain:
             if _order_key(message["_event"]) is None:
                 self._retry_later(message)
             return False
-        try:
-            self._delete(message)
-        except Exception:
-            # Delivered; a redelivery of it is what at-least-once allows.
-            log.warning("%s: could not delete a delivered message", self.name, exc_info=True)
+        with self._delete_lock:
+            self._delivered.append(message["ReceiptHandle"])
+            full = len(self._delivered) >= DELETE_BATCH
+        if full:
+            self.flush_deletes()
         return True
+
+    def flush_deletes(self) -> None:
+        """Delete the delivered messages not deleted yet, 10 per call."""
+        with self._delete_lock:
+            receipts, self._delivered = self._delivered, []
+        for start in range(0, len(receipts), DELETE_BATCH):
+            batch = receipts[start : start + DELETE_BATCH]
+            try:
+                out = self.sqs.delete_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(n), "ReceiptHandle": r} for n, r in enumerate(batch)],
+                )
+                failed = len(out.get("Failed") or [])
+            except Exception:
+                failed = len(batch)
+            if failed:
+                # Delivered; a redelivery of them is what at-least-once allows.
+                log.warning("%s: could not delete %d delivered message(s)", self.name, failed)
 
     def _delete(self, message: dict[str, Any]) -> None:
         self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])

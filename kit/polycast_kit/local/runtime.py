@@ -303,24 +303,7 @@ class LocalRuntime:
         if quiet_metrics:
             warnings.filterwarnings("ignore", message="No application metrics to publish")
         for function in wiring.FUNCTIONS:
-            given = self.handlers.get(function.logical_id)
-            runner: FunctionRunner | ContainerRunner
-            if given is not None:
-                runner = FunctionRunner(function, given, settings.region)
-            elif self.containers.get(function.logical_id, 0) > 0:
-                runner = ContainerRunner(
-                    function,
-                    root=self.root,
-                    region=settings.region,
-                    containers=self.containers[function.logical_id],
-                    quiet_metrics=quiet_metrics,
-                )
-            else:
-                module = load_module(function, self.root)
-                handler = getattr(module, function.handler.rpartition(".")[2])
-                reset = metrics_reset(module) if quiet_metrics else None
-                runner = FunctionRunner(function, handler, settings.region, after_invoke=reset)
-            self.runners[function.logical_id] = runner
+            self.runners[function.logical_id] = self._runner(function, settings, quiet_metrics)
 
         kw: dict[str, Any] = {"endpoint_url": self.aws.endpoint_url, "region_name": settings.region}
         self._s3 = boto3.client("s3", **kw)
@@ -385,6 +368,26 @@ class LocalRuntime:
             path = self.state_dir / STATE_FILE
             path.write_text(json.dumps(self.endpoints.to_json(), indent=2) + "\n")
         log.info("local runtime ready: %s", self.endpoints.to_json())
+
+    def _runner(
+        self, function: wiring.Function, settings: Settings, quiet_metrics: bool
+    ) -> FunctionRunner | ContainerRunner:
+        """A given handler or the function's own, in this process or in containers."""
+        given = self.handlers.get(function.logical_id)
+        if given is not None:
+            return FunctionRunner(function, given, settings.region)
+        if self.containers.get(function.logical_id, 0) > 0:
+            return ContainerRunner(
+                function,
+                root=self.root,
+                region=settings.region,
+                containers=self.containers[function.logical_id],
+                quiet_metrics=quiet_metrics,
+            )
+        module = load_module(function, self.root)
+        handler = getattr(module, function.handler.rpartition(".")[2])
+        reset = metrics_reset(module) if quiet_metrics else None
+        return FunctionRunner(function, handler, settings.region, after_invoke=reset)
 
     def stop(self) -> None:
         """Stop everything started, in reverse; safe to call twice or after a failed start."""
