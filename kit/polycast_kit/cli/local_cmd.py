@@ -49,9 +49,9 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "local",
         help="run the whole pipeline on this machine (Ctrl-C stops it)",
-        description="Embedded AWS (moto), the functions in-process, a WebSocket gateway "
-        "and the listener page, all on 127.0.0.1 (with --lan, the listeners' side on the "
-        "LAN address too).",
+        description="Embedded AWS (moto), the functions (the broadcaster in worker "
+        "processes), a WebSocket gateway and the listener page, all on 127.0.0.1 (with "
+        "--lan, the listeners' side on the LAN address too).",
     )
     add_runtime_arguments(parser)
     parser.add_argument(

@@ -1,4 +1,5 @@
-"""Lambda functions run in-process: handler loading and the invocation context.
+"""Lambda functions run in-process: handler loading and the invocation context
+(``containers.py`` runs a function in worker processes with the same pieces).
 
 The handlers live in ``stream_processors/<name>/handler.py`` (not a package), so
 they are loaded by file path. Each runtime loads its own copy of a module, like a
