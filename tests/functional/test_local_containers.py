@@ -80,3 +80,46 @@ def test_a_closed_runner_refuses_work(runner: ContainerRunner) -> None:
     runner.close()
     with pytest.raises(RuntimeError, match="stopping"):
         runner.invoke({})
+
+
+def test_containers_leave_when_their_runtime_is_killed(tmp_path: Path) -> None:
+    """A runtime killed outright cannot stop its containers; they notice and exit."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = tmp_path / wiring.BROADCASTER.code_dir
+    code.mkdir(parents=True)
+    (code / "handler.py").write_text(HANDLER)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from polycast import wiring\n"
+        "from polycast_kit.local.containers import ContainerRunner\n"
+        "if __name__ == '__main__':\n"
+        "    r = ContainerRunner(wiring.BROADCASTER, root=Path(sys.argv[1]), region='us-east-1',"
+        " containers=1)\n"
+        "    print(r.invoke({})['pid'], flush=True)\n"
+        "    import time; time.sleep(600)\n"
+    )
+    runtime = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert runtime.stdout is not None
+        container = int(runtime.stdout.readline())
+        os.kill(runtime.pid, signal.SIGKILL)
+        runtime.wait(10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.kill(container, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(container, signal.SIGKILL)
+        raise AssertionError(f"container {container} outlived its killed runtime")
+    finally:
+        if runtime.poll() is None:
+            runtime.kill()

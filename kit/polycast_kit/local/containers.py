@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -47,8 +48,23 @@ def _function(logical_id: str) -> wiring.Function:
     raise KeyError(f"no function {logical_id!r} in the wiring")
 
 
+def _watch_runtime(runtime_pid: int, every_seconds: float = 1.0) -> None:
+    """Exit when the runtime that started this container is gone.
+
+    A runtime stopped normally shuts its containers down; one killed (SIGKILL, a
+    test timeout) cannot, and a worker waiting for work would live on. Reparented,
+    the container leaves at once.
+    """
+    while os.getppid() == runtime_pid:
+        time.sleep(every_seconds)
+    os._exit(0)
+
+
 def _start_container(logical_id: str, root: str, env: Mapping[str, str], quiet: bool) -> None:
     """A container's cold start: the runtime's environment, the engines, the handler."""
+    threading.Thread(
+        target=_watch_runtime, args=(os.getppid(),), name="runtime-watch", daemon=True
+    ).start()
     os.environ.clear()
     os.environ.update(env)
     from polycast_kit import engines
