@@ -123,3 +123,50 @@ def test_containers_leave_when_their_runtime_is_killed(tmp_path: Path) -> None:
     finally:
         if runtime.poll() is None:
             runtime.kill()
+
+
+def test_ctrl_c_stops_the_runtime_not_its_containers_midway(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group; the containers ignore it and the runtime
+    shuts them down itself: no traceback from a container, a clean stop."""
+    import signal
+    import subprocess
+    import sys
+
+    code = tmp_path / wiring.BROADCASTER.code_dir
+    code.mkdir(parents=True)
+    (code / "handler.py").write_text(HANDLER)
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from polycast import wiring\n"
+        "from polycast_kit.local.containers import ContainerRunner\n"
+        "if __name__ == '__main__':\n"
+        "    r = ContainerRunner(wiring.BROADCASTER, root=Path(sys.argv[1]), region='us-east-1',"
+        " containers=2)\n"
+        "    print(r.invoke({})['pid'], flush=True)\n"
+        "    try:\n"
+        "        time.sleep(600)\n"
+        "    except KeyboardInterrupt:\n"
+        "        r.close()\n"
+        "        print('closed', flush=True)\n"
+    )
+    runtime = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert runtime.stdout is not None
+        container = int(runtime.stdout.readline())
+        os.killpg(runtime.pid, signal.SIGINT)
+        out, err = runtime.communicate(timeout=30)
+        assert "closed" in out
+        assert "Traceback" not in err, err
+        assert runtime.returncode == 0
+        with pytest.raises(ProcessLookupError):
+            os.kill(container, 0)
+    finally:
+        if runtime.poll() is None:
+            os.killpg(runtime.pid, signal.SIGKILL)

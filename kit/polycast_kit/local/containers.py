@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Mapping
@@ -62,6 +63,9 @@ def _watch_runtime(runtime_pid: int, every_seconds: float = 1.0) -> None:
 
 def _start_container(logical_id: str, root: str, env: Mapping[str, str], quiet: bool) -> None:
     """A container's cold start: the runtime's environment, the engines, the handler."""
+    # Ctrl-C reaches the whole process group: the runtime stops its containers itself
+    # (after the invocations in hand), so they must not die of it halfway through one.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(
         target=_watch_runtime, args=(os.getppid(),), name="runtime-watch", daemon=True
     ).start()
