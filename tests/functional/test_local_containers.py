@@ -143,8 +143,8 @@ def test_ctrl_c_stops_the_runtime_not_its_containers_midway(tmp_path: Path) -> N
         "if __name__ == '__main__':\n"
         "    r = ContainerRunner(wiring.BROADCASTER, root=Path(sys.argv[1]), region='us-east-1',"
         " containers=2)\n"
-        "    print(r.invoke({})['pid'], flush=True)\n"
-        "    try:\n"
+        "    try:\n"  # a Ctrl-C right after the print is handled too
+        "        print(r.invoke({})['pid'], flush=True)\n"
         "        time.sleep(600)\n"
         "    except KeyboardInterrupt:\n"
         "        r.close()\n"

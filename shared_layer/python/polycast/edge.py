@@ -8,6 +8,7 @@ Handlers are separate Lambda entry points and never import each other
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -17,17 +18,25 @@ T = TypeVar("T")
 class PerContainer(Generic[T]):
     """Built on first call, then kept for the container's life (warm starts).
 
+    Built once even when first calls come at once: a Lambda container takes one
+    invocation at a time, but the local gateway runs route handlers in threads, and
+    500 listeners connecting to a cold runtime each built their own set of clients.
     ``use`` swaps the value (tests inject fakes; ``None`` builds afresh next call).
     """
 
     def __init__(self, build: Callable[[], T]) -> None:
         self._build = build
         self._value: T | None = None
+        self._lock = threading.Lock()
 
     def __call__(self) -> T:
-        if self._value is None:
-            self._value = self._build()
-        return self._value
+        value = self._value
+        if value is None:
+            with self._lock:
+                value = self._value
+                if value is None:
+                    value = self._value = self._build()
+        return value
 
     def use(self, value: T | None) -> None:
         self._value = value
