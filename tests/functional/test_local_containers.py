@@ -35,11 +35,17 @@ def lambda_handler(event, context):
 """
 
 
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContainerRunner]:
+def handler_root(tmp_path: Path) -> Path:
+    """A project root whose broadcaster code folder holds ``HANDLER``."""
     code = tmp_path / wiring.BROADCASTER.code_dir
     code.mkdir(parents=True)
     (code / "handler.py").write_text(HANDLER)
+    return tmp_path
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ContainerRunner]:
+    handler_root(tmp_path)
     monkeypatch.setenv("POLYCAST_CONTAINER_TEST", "from-the-runtime")
     runner = ContainerRunner(wiring.BROADCASTER, root=tmp_path, region="eu-west-1", containers=2)
     try:
@@ -89,9 +95,7 @@ def test_containers_leave_when_their_runtime_is_killed(tmp_path: Path) -> None:
     import sys
     import time
 
-    code = tmp_path / wiring.BROADCASTER.code_dir
-    code.mkdir(parents=True)
-    (code / "handler.py").write_text(HANDLER)
+    handler_root(tmp_path)
     script = (
         "import sys\n"
         "from pathlib import Path\n"
@@ -132,9 +136,7 @@ def test_ctrl_c_stops_the_runtime_not_its_containers_midway(tmp_path: Path) -> N
     import subprocess
     import sys
 
-    code = tmp_path / wiring.BROADCASTER.code_dir
-    code.mkdir(parents=True)
-    (code / "handler.py").write_text(HANDLER)
+    handler_root(tmp_path)
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"

@@ -78,15 +78,17 @@ def _start_container(logical_id: str, root: str, env: Mapping[str, str], quiet: 
         import warnings
 
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-    module = load_module(_function(logical_id), Path(root))
-    _container["handler"] = getattr(module, _function(logical_id).handler.rpartition(".")[2])
+    function = _function(logical_id)
+    module = load_module(function, Path(root))
+    _container["function"] = function
+    _container["handler"] = getattr(module, function.handler.rpartition(".")[2])
     _container["reset"] = metrics_reset(module) if quiet else None
 
 
-def _invoke_in_container(logical_id: str, region: str, event: dict[str, Any]) -> Any:
+def _invoke_in_container(region: str, event: dict[str, Any]) -> Any:
     handler: Handler = _container["handler"]
     try:
-        return handler(event, new_context(_function(logical_id), region))
+        return handler(event, new_context(_container["function"], region))
     finally:
         reset = _container.get("reset")
         if reset is not None:
@@ -147,9 +149,7 @@ class ContainerRunner:
             self.invocations += 1
         pool = self._executor()
         try:
-            future = pool.submit(
-                _invoke_in_container, self.function.logical_id, self.region, dict(event)
-            )
+            future = pool.submit(_invoke_in_container, self.region, dict(event))
             return future.result()
         except BrokenProcessPool as exc:
             # A container died (killed, out of memory): start afresh next time; this
