@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
 from polycast import schemas
 from polycast_kit.cli.listen import ConnectRefused, Listener, listen
@@ -81,8 +82,9 @@ class RunningRuntime:
         )
 
     def log(self) -> str:
+        """The log's end: enough for a stuck stop's thread stacks."""
         try:
-            return self.log_path.read_text(errors="replace")[-6000:]
+            return self.log_path.read_text(errors="replace")[-16000:]
         except OSError:
             return ""
 
@@ -155,14 +157,18 @@ def cli(
 
 
 def stop_runtime(runtime: RunningRuntime, timeout: float = 90) -> int:
-    """SIGTERM, as a user's Ctrl-C would; returns the exit code."""
+    """SIGTERM, as a user's Ctrl-C would; returns the exit code.
+
+    A runtime stuck in stopping ends itself after ``STOP_BUDGET_SECONDS`` (60 s) with
+    every thread's stack in its log (exit code 1); ``timeout`` is beyond that.
+    """
     runtime.process.send_signal(signal.SIGTERM)
     try:
         return runtime.process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         runtime.process.kill()
         runtime.process.wait()
-        raise
+        pytest.fail(f"the runtime did not stop in {timeout:g} s:\n{runtime.log()}")
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from polycast_kit.cli.local_cmd import (
     add_runtime_arguments,
     build_runtime,
     configure_logging,
+    stop_runtime,
     terminate_on_sigterm,
 )
 from polycast_kit.cli.produce import (
@@ -186,9 +187,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             streamer.join(timeout=10)
         if tap is not None:
             tap.close()
-        print("stopping...", file=out, flush=True)
-        runtime.stop()
-        print("stopped.", file=out, flush=True)
+        stop_runtime(runtime, out)
     return 0
 
 

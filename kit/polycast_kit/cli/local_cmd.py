@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
 import signal
@@ -162,11 +163,29 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        print("stopping... (Ctrl-C again to stop at once)", file=out, flush=True)
-        exit_at_once_on_second_signal()
-        runtime.stop()
-        print("stopped.", file=out, flush=True)
+        stop_runtime(runtime, out)
     return 0
+
+
+# Stopping finishes the invocations in hand, whose every call has a timeout: a stop
+# that has not ended the process after this long is stuck.
+STOP_BUDGET_SECONDS = 60.0
+
+
+def stop_runtime(runtime: Any, out: TextIO, budget_seconds: float = STOP_BUDGET_SECONDS) -> None:
+    """Stop the runtime; if the process has not ended ``budget_seconds`` later, print
+    every thread's stack to stderr and end it (exit code 1).
+
+    A user (or a supervisor's SIGTERM) must not wait forever on a stuck stop, and the
+    stacks say where it was stuck. The deadline stays armed after ``stop()``: it also
+    covers the interpreter's exit, which joins worker threads. Only for a command
+    that ends when the runtime does.
+    """
+    print("stopping... (Ctrl-C again to stop at once)", file=out, flush=True)
+    exit_at_once_on_second_signal()
+    faulthandler.dump_traceback_later(budget_seconds, exit=True, file=sys.stderr)
+    runtime.stop()
+    print("stopped.", file=out, flush=True)
 
 
 def exit_at_once_on_second_signal() -> None:
