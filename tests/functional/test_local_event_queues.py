@@ -15,7 +15,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from polycast import wiring
 from polycast_kit.local.event_queues import QueueDrain
+from polycast_kit.local.resources import create_resources, local_settings
 
 
 @pytest.fixture
@@ -209,3 +211,23 @@ def test_delivered_messages_are_deleted_ten_per_call_and_none_come_again(
         QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=0
     )
     assert again.get("Messages", []) == []  # every delivered message was deleted
+
+
+def test_the_runtimes_queues_hide_an_event_in_hand_for_six_function_timeouts(
+    queue: tuple[Any, str],
+) -> None:
+    """SQS's 30 s default would hand an event that waits in its lane and runs longer
+    (a 500-listener fan-out on a loaded machine) out again while it is in hand."""
+    sqs, _ = queue
+    made = create_resources(local_settings())
+    seconds = {
+        logical_id: int(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])[
+                "Attributes"
+            ]["VisibilityTimeout"]
+        )
+        for logical_id, url in made.queue_urls.items()
+    }
+    assert seconds[wiring.BROADCAST_QUEUE.logical_id] == 6 * wiring.BROADCASTER.timeout_seconds
+    assert seconds[wiring.SPEAKER_QUEUE.logical_id] == 6 * wiring.SPEAKER.timeout_seconds
+    assert min(seconds.values()) >= 6 * 10

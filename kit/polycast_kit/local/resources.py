@@ -29,6 +29,29 @@ class LocalResources:
     queue_arns: dict[str, str] = field(default_factory=dict)
 
 
+# AWS's advice for a queue a function consumes: hide a received message for six times
+# the function's timeout.
+VISIBILITY_TIMEOUT_FUNCTION_TIMEOUTS = 6
+
+
+def visibility_timeout_seconds(queue: wiring.Queue) -> int:
+    """How long a received event stays hidden from the next receive.
+
+    A drain deletes an event once delivered and asks for a short timeout when its
+    invocation fails; until then the event waits in its lane and runs. SQS's 30 s
+    default would hand a slow one out again while it is still in hand (twice to the
+    broadcaster, maybe in two containers), which an asynchronous invocation never
+    is: Lambda retries a failure, not slowness.
+    """
+    timeouts = [
+        rule.target_function.timeout_seconds
+        for rule in wiring.RULES
+        if rule.local_queue == queue and rule.target_function is not None
+    ]
+    longest = max(timeouts, default=wiring.Function.timeout_seconds)
+    return VISIBILITY_TIMEOUT_FUNCTION_TIMEOUTS * longest
+
+
 def local_settings(**overrides: Any) -> Settings:
     """Settings whose resource names are the wiring's local names."""
     base: dict[str, Any] = {
@@ -133,7 +156,10 @@ def create_resources(
 
     queues = [wiring.ON_FAILURE_QUEUE] + [r.local_queue for r in wiring.RULES if r.local_queue]
     for queue in queues:
-        url = sqs.create_queue(QueueName=queue.local_name)["QueueUrl"]
+        url = sqs.create_queue(
+            QueueName=queue.local_name,
+            Attributes={"VisibilityTimeout": str(visibility_timeout_seconds(queue))},
+        )["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
