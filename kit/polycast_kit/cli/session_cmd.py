@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,7 +25,7 @@ from polycast import wiring
 from polycast.adapters.aws.sessions import DynamoSessionStore
 from polycast.adapters.aws.speakers import DynamoSpeakerStore
 from polycast.domain.languages import LANGUAGE_CODE
-from polycast.domain.session_ids import is_session_id, new_session_id
+from polycast.domain.session_ids import is_session_id, new_session_id, new_speaker_key
 from polycast.domain.translation_settings import FORMALITIES
 from polycast.services.connections import hash_join_code
 from polycast_kit.cli import session_export, session_glossary, session_share, session_show
@@ -81,10 +80,6 @@ def page_url(page: str, session_id: str, language: str | None = None) -> str:
 
 
 SPEAKER_PAGE = "speaker.html"
-
-
-def new_speaker_key() -> str:
-    return secrets.token_urlsafe(24)
 
 
 def speaker_url(page: str, session_id: str, key: str) -> str:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -44,7 +43,7 @@ import websockets
 from polycast import wiring
 from polycast.adapters.aws.sessions import DynamoSessionStore
 from polycast.adapters.aws.speakers import DynamoSpeakerStore
-from polycast.domain.session_ids import new_session_id
+from polycast.domain.session_ids import new_session_id, new_speaker_key
 from polycast.services.connections import hash_join_code
 from polycast_kit.local.measure import percentile
 from polycast_kit.local.runtime import LocalRuntime
@@ -210,7 +209,7 @@ def _create_session(runtime: LocalRuntime, languages: Sequence[str]) -> tuple[st
     create`` makes it; its id and key."""
     ddb = _client("dynamodb", runtime)
     table = wiring.SESSIONS.local_name
-    session_id, key = new_session_id(), secrets.token_urlsafe(24)
+    session_id, key = new_session_id(), new_speaker_key()
     created = DynamoSessionStore(ddb, table).create(session_id, "en", languages=tuple(languages))
     speakers = DynamoSpeakerStore(ddb, sessions_table=table, connections_table="")
     if not created or not speakers.set_key(session_id, hash_join_code(key)):
