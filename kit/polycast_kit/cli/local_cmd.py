@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import faulthandler
 import logging
 import os
+import select
 import signal
 import socket
 import sys
@@ -91,6 +93,31 @@ def terminate_on_sigterm() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def wait_for_a_signal() -> None:
+    """Sleep until a signal's Python handler raises (Ctrl-C, SIGTERM: KeyboardInterrupt).
+
+    Python runs signal handlers in the main thread only, and the kernel may hand a
+    process's signal to any of its threads. A main thread blocked in a plain lock
+    wait (``threading.Event().wait()``) is then never woken to run the handler: a
+    runtime once ignored a SIGTERM that way. Here every signal also writes a byte
+    to a socket the main thread waits on (``signal.set_wakeup_fd``), whichever
+    thread received it, and the handler runs once the main thread wakes.
+    """
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    try:
+        while True:
+            select.select([reader], [], [])
+            with contextlib.suppress(BlockingIOError):
+                reader.recv(512)
+    finally:
+        signal.set_wakeup_fd(previous)
+        reader.close()
+        writer.close()
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=getattr(logging, level),
@@ -159,7 +186,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         print(endpoints.describe(), file=out)
         print(f"  endpoints in     {args.state_dir / 'local.json'}", file=out)
         print("Ctrl-C to stop.", file=out, flush=True)
-        threading.Event().wait()
+        wait_for_a_signal()
     except KeyboardInterrupt:
         pass
     finally:
