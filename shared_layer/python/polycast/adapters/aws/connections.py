@@ -17,11 +17,10 @@ from botocore.exceptions import ClientError
 from polycast import wiring
 from polycast.adapters.aws.items import (
     CONNECTION_TTL_SECONDS,
-    conditional_failed,
     connection_from_item,
     connection_key,
     connection_to_item,
-    dynamodb_error,
+    dynamodb_call,
 )
 from polycast.domain.models import Connection
 
@@ -57,35 +56,33 @@ class DynamoConnectionStore:
 
     def put(self, connection: Connection) -> None:
         start = connection.connected_at or int(time.time())
-        try:
-            self._ddb.put_item(
-                TableName=self._table, Item=connection_to_item(connection, start + self._ttl)
-            )
-        except ClientError as exc:
-            raise dynamodb_error(exc, "put connection") from exc
+        dynamodb_call(
+            "put connection",
+            self._ddb.put_item,
+            TableName=self._table,
+            Item=connection_to_item(connection, start + self._ttl),
+        )
 
     def get(self, connection_id: str) -> Connection | None:
-        try:
-            out = self._ddb.get_item(
-                TableName=self._table,
-                Key=connection_key(connection_id),
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise dynamodb_error(exc, "get connection") from exc
+        out = dynamodb_call(
+            "get connection",
+            self._ddb.get_item,
+            TableName=self._table,
+            Key=connection_key(connection_id),
+            ConsistentRead=True,
+        )
         item = out.get("Item")
         return connection_from_item(item) if item else None
 
     def delete(self, connection_id: str) -> Connection | None:
         """Delete and return the old item: the caller decrements counts only once."""
-        try:
-            out = self._ddb.delete_item(
-                TableName=self._table,
-                Key=connection_key(connection_id),
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            raise dynamodb_error(exc, "delete connection") from exc
+        out = dynamodb_call(
+            "delete connection",
+            self._ddb.delete_item,
+            TableName=self._table,
+            Key=connection_key(connection_id),
+            ReturnValues="ALL_OLD",
+        )
         old = out.get("Attributes")
         return connection_from_item(old) if old else None
 
@@ -118,7 +115,9 @@ class DynamoConnectionStore:
         action: str,
     ) -> Connection | None:
         try:
-            out = self._ddb.update_item(
+            out = dynamodb_call(
+                action,
+                self._ddb.update_item,
                 TableName=self._table,
                 Key=connection_key(connection_id),
                 UpdateExpression=update,
@@ -126,10 +125,8 @@ class DynamoConnectionStore:
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
-        except ClientError as exc:
-            if conditional_failed(exc):
-                return None
-            raise dynamodb_error(exc, action) from exc
+        except ClientError:  # only a refused condition: unknown, or moved already
+            return None
         return connection_from_item(out["Attributes"])
 
     def listeners(self, session_id: str, language: str | None = None) -> Iterator[list[Connection]]:
@@ -148,10 +145,7 @@ class DynamoConnectionStore:
                 ":l": {"S": language},
             }
         while True:
-            try:
-                out = self._ddb.query(**params)
-            except ClientError as exc:
-                raise dynamodb_error(exc, "query listeners") from exc
+            out = dynamodb_call("query listeners", self._ddb.query, **params)
             page = [connection_from_item(item) for item in out.get("Items", [])]
             if page:
                 yield page

@@ -8,9 +8,10 @@ other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from polycast.domain.glossary import GlossaryRef
 from polycast.domain.models import Connection, Session
@@ -34,6 +35,27 @@ def dynamodb_error(exc: ClientError, action: str) -> PolycastError:
     if code in _TRANSIENT_CODES or status >= 500:
         return TransientError(f"DynamoDB {action}: {code or status}")
     return PolycastError(f"DynamoDB {action}: {code or status}")
+
+
+def dynamodb_call(action: str, method: Callable[..., Any], /, **params: Any) -> Any:
+    """One DynamoDB call, its failures in the domain's terms.
+
+    A refused ``ConditionExpression`` is re-raised as the ``ClientError`` it is (an
+    answer, read with :func:`conditional_failed`); any other ``ClientError`` goes
+    through :func:`dynamodb_error`; a ``BotoCoreError`` (a timeout or a connection
+    error botocore gave up on after its retries) is a :class:`TransientError`, like
+    a 5xx. Raw, it slipped past callers that handle the domain's errors: a
+    broadcaster whose "delivered" mark timed out failed after its fan-out, and the
+    retried event fanned out again.
+    """
+    try:
+        return method(**params)
+    except ClientError as exc:
+        if conditional_failed(exc):
+            raise
+        raise dynamodb_error(exc, action) from exc
+    except BotoCoreError as exc:
+        raise TransientError(f"DynamoDB {action}: {type(exc).__name__}") from exc
 
 
 def conditional_failed(exc: ClientError) -> bool:

@@ -26,6 +26,7 @@ from polycast.adapters.aws.items import (
     connection_from_item,
     connection_key,
     connection_to_item,
+    dynamodb_call,
     dynamodb_error,
     refusal,
     session_from_item,
@@ -350,26 +351,24 @@ class DynamoListenerRegistry:
             raise TransientError(f"DynamoDB {action}: {type(exc).__name__}") from exc
 
     def _connection(self, connection_id: str) -> Connection | None:
-        try:
-            out = self._ddb.get_item(
-                TableName=self._connections,
-                Key=connection_key(connection_id),
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise dynamodb_error(exc, "get connection") from exc
+        out = dynamodb_call(
+            "get connection",
+            self._ddb.get_item,
+            TableName=self._connections,
+            Key=connection_key(connection_id),
+            ConsistentRead=True,
+        )
         item = out.get("Item")
         return connection_from_item(item) if item else None
 
     def _session(self, session_id: str) -> Session | None:
-        try:
-            out = self._ddb.get_item(
-                TableName=self._sessions,
-                Key=session_key(session_id),
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise dynamodb_error(exc, "get session") from exc
+        out = dynamodb_call(
+            "get session",
+            self._ddb.get_item,
+            TableName=self._sessions,
+            Key=session_key(session_id),
+            ConsistentRead=True,
+        )
         item = out.get("Item")
         return session_from_item(item) if item else None
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from polycast.adapters.aws.items import dynamodb_error
+from polycast.adapters.aws.items import dynamodb_call
 from polycast.domain.events import segment_from_detail, segment_ready
 from polycast.domain.models import Segment
 
@@ -45,16 +45,16 @@ class DynamoSegmentLog:
             "expiresAt": {"N": str(int(time.time()) + ttl_seconds)},
         }
         try:
-            self._ddb.put_item(
+            dynamodb_call(
+                "record segment",
+                self._ddb.put_item,
                 TableName=self._table,
                 Item=item,
                 ConditionExpression="attribute_not_exists(#s)",
                 ExpressionAttributeNames={"#s": "stream"},
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise dynamodb_error(exc, "record segment") from exc
+        except ClientError:  # only a refused condition: recorded before
+            return False
         return True
 
     def mark_delivered(
@@ -68,18 +68,17 @@ class DynamoSegmentLog:
         else:
             update = "ADD deliveredSlices :s"
             values = {":s": {"SS": [slice_mark(audience_slice)]}}
-        try:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key={
-                    "stream": {"S": stream_key(segment.session_id, segment.language)},
-                    "sequence": {"N": str(segment.sequence)},
-                },
-                UpdateExpression=update,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            raise dynamodb_error(exc, "mark segment delivered") from exc
+        dynamodb_call(
+            "mark segment delivered",
+            self._ddb.update_item,
+            TableName=self._table,
+            Key={
+                "stream": {"S": stream_key(segment.session_id, segment.language)},
+                "sequence": {"N": str(segment.sequence)},
+            },
+            UpdateExpression=update,
+            ExpressionAttributeValues=values,
+        )
 
     def is_delivered(
         self,
@@ -89,18 +88,17 @@ class DynamoSegmentLog:
         *,
         audience_slice: tuple[int, int] | None = None,
     ) -> bool:
-        try:
-            out = self._ddb.get_item(
-                TableName=self._table,
-                Key={
-                    "stream": {"S": stream_key(session_id, language)},
-                    "sequence": {"N": str(sequence)},
-                },
-                ProjectionExpression="delivered, deliveredSlices",
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise dynamodb_error(exc, "read segment") from exc
+        out = dynamodb_call(
+            "read segment",
+            self._ddb.get_item,
+            TableName=self._table,
+            Key={
+                "stream": {"S": stream_key(session_id, language)},
+                "sequence": {"N": str(sequence)},
+            },
+            ProjectionExpression="delivered, deliveredSlices",
+            ConsistentRead=True,
+        )
         item = out.get("Item") or {}
         if audience_slice is None:
             return bool(item.get("delivered", {}).get("BOOL", False))
@@ -122,10 +120,7 @@ class DynamoSegmentLog:
         }
         out: list[Segment] = []
         while len(out) < limit:
-            try:
-                page = self._ddb.query(**params)
-            except ClientError as exc:
-                raise dynamodb_error(exc, "query segments") from exc
+            page = dynamodb_call("query segments", self._ddb.query, **params)
             for item in page.get("Items", []):
                 out.append(segment_from_detail(json.loads(item["payload"]["S"])))
             last = page.get("LastEvaluatedKey")

@@ -29,11 +29,11 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from polycast.adapters.aws.items import (
     conditional_failed,
-    dynamodb_error,
+    dynamodb_call,
     glossary_key,
     glossary_ref_to_item,
     refusal,
@@ -42,7 +42,7 @@ from polycast.adapters.aws.items import (
 )
 from polycast.domain.glossary import Glossary, GlossaryRef, parse_glossary
 from polycast.domain.models import Session
-from polycast.errors import SessionEnded, SessionNotFound, TransientError
+from polycast.errors import SessionEnded, SessionNotFound
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -69,14 +69,7 @@ class DynamoSessionStore:
         return self._table
 
     def _call(self, action: str, method: Any, **params: Any) -> Any:
-        try:
-            return method(TableName=self._table, **params)
-        except ClientError as exc:
-            if conditional_failed(exc):
-                raise
-            raise dynamodb_error(exc, action) from exc
-        except BotoCoreError as exc:
-            raise TransientError(f"DynamoDB {action}: {type(exc).__name__}") from exc
+        return dynamodb_call(action, method, TableName=self._table, **params)
 
     def get(self, session_id: str) -> Session | None:
         out = self._call(
