@@ -9,7 +9,9 @@ so the runner loads it exactly as it loads the real one.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,11 @@ from polycast_kit.local.containers import ContainerRunner
 
 HANDLER = """
 import os
+import time
 
 
 def lambda_handler(event, context):
+    time.sleep(event.get("sleep", 0))
     if event.get("raise"):
         raise ValueError("refused: " + event["raise"])
     if event.get("die"):
@@ -79,6 +83,45 @@ def test_a_dead_container_fails_its_invocation_and_is_replaced(runner: Container
         runner.invoke({"die": True})
     after = runner.invoke({})["pid"]
     assert after != first
+
+
+def test_a_dying_container_fails_only_its_own_invocation(runner: ContainerRunner) -> None:
+    with ThreadPoolExecutor(2) as calls:
+        slow = calls.submit(runner.invoke, {"sleep": 2, "echo": "still here"})
+        time.sleep(0.5)  # the slow one is in its container
+        with pytest.raises(RuntimeError, match="a container died"):
+            runner.invoke({"die": True})
+        assert slow.result(timeout=30)["echo"] == "still here"
+
+
+def test_a_cold_start_failure_fails_the_invocation_with_its_cause(tmp_path: Path) -> None:
+    (tmp_path / wiring.BROADCASTER.code_dir).mkdir(parents=True)  # no handler file
+    runner = ContainerRunner(wiring.BROADCASTER, root=tmp_path, region="eu-west-1", containers=1)
+    try:
+        with pytest.raises(FileNotFoundError, match="handler file") as raised:
+            runner.invoke({})
+        assert "load_module" in str(raised.value.__cause__)  # the container's traceback
+    finally:
+        runner.close()
+
+
+def test_closing_ends_a_container_stuck_in_an_invocation(tmp_path: Path) -> None:
+    handler_root(tmp_path)
+    runner = ContainerRunner(
+        wiring.BROADCASTER,
+        root=tmp_path,
+        region="eu-west-1",
+        containers=1,
+        stop_timeout_seconds=1.0,
+    )
+    with ThreadPoolExecutor(1) as calls:
+        stuck = calls.submit(runner.invoke, {"sleep": 600})
+        time.sleep(1.0)
+        started = time.monotonic()
+        runner.close()
+        assert time.monotonic() - started < 15
+        with pytest.raises(RuntimeError, match="a container died"):
+            stuck.result(timeout=15)
 
 
 def test_a_closed_runner_refuses_work(runner: ContainerRunner) -> None:

@@ -5,6 +5,7 @@
 - ``event_queues``   EventBridge rule targets (SQS) drained into functions;
 - ``gateway``        the API Gateway WebSocket API and its ``@connections`` API;
 - ``functions``      the Lambda handlers, loaded in-process with a Lambda-like context;
+- ``containers``     the broadcaster's invocations in worker processes of their own;
 - ``runtime``        all of it together: ``LocalRuntime``.
 
 Nothing is imported here, so the CLI can use parts without pulling in moto.
