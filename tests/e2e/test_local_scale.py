@@ -192,7 +192,7 @@ def test_500_listeners_churning_while_a_talk_plays(runtime: RunningRuntime) -> N
                 reader.cancel()
 
     def check_afterwards() -> None:
-        assert refused == [], f"refused connects: {refused}"
+        assert refused == [], f"refused connects: {refused}\n{scaled.log()}"
         assert len(kept) == stay
         # The counts equal the connections that remain (once the $disconnects ran).
         ddb = scaled.client("dynamodb")

@@ -21,6 +21,8 @@ from moto.server import (  # type: ignore[attr-defined]
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+LISTEN_BACKLOG = 1024  # capped by net.core.somaxconn
+
 log = logging.getLogger("polycast.local.aws")
 
 KINESIS_PUTS = ("Kinesis_20131202.PutRecord", "Kinesis_20131202.PutRecords")
@@ -196,7 +198,10 @@ class EmbeddedAws:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))
-            sock.listen(128)
+            # Every function's SDK calls connect here; a burst of new connections
+            # (hundreds of listeners joining) must not overflow the accept queue,
+            # whose dropped SYNs come back a second later, past a 1 s connect timeout.
+            sock.listen(LISTEN_BACKLOG)
             self._server = make_server(
                 self.host,
                 self.port,

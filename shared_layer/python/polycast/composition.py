@@ -265,7 +265,10 @@ def broadcaster_dependencies(settings: Settings) -> Broadcaster:
 
 
 def connection_dependencies(settings: Settings) -> ConnectionService:
-    return build_connection_service(settings, _listener_ports(settings, pool=10))
+    # A Lambda container takes one invocation at a time; the local gateway runs up to
+    # 32 route invocations at once on one container's clients, and a pool smaller
+    # than that opens (and drops) a new connection per call under a burst of joins.
+    return build_connection_service(settings, _listener_ports(settings, pool=32))
 
 
 def speaker_gate_dependencies(settings: Settings) -> SpeakerGate:

@@ -40,6 +40,10 @@ from polycast_kit.local.gateway.websocket_api import (
     is_websocket_upgrade,
 )
 
+# Hundreds of listeners joining at once, and every broadcaster's posts, connect here:
+# the accept queue must not overflow (a dropped SYN comes back a second later).
+LISTEN_BACKLOG = 1024  # capped by net.core.somaxconn
+
 log = logging.getLogger("polycast.local.gateway")
 
 ROUTE_KEYS: tuple[str, ...] = tuple(route.route_key for route in wiring.ROUTES)
@@ -258,7 +262,9 @@ class WebSocketGateway:
         # SO_REUSEADDR: a restart binds over the last run's TIME_WAIT sockets at once,
         # while a socket that still listens on the port is refused (EADDRINUSE), as
         # before. Never SO_REUSEPORT, which would let two gateways share the port.
-        site = web.TCPSite(runner, host, self.port, reuse_address=True, reuse_port=False)
+        site = web.TCPSite(
+            runner, host, self.port, reuse_address=True, reuse_port=False, backlog=LISTEN_BACKLOG
+        )
         await site.start()
         sockets = getattr(site, "_server").sockets  # noqa: B009 - aiohttp exposes no accessor
         return int(sockets[0].getsockname()[1])
