@@ -20,6 +20,7 @@ from polycast.adapters.aws.items import (
     connection_from_item,
     connection_key,
     connection_to_item,
+    consistent_item,
     dynamodb_call,
 )
 from polycast.domain.models import Connection
@@ -64,14 +65,9 @@ class DynamoConnectionStore:
         )
 
     def get(self, connection_id: str) -> Connection | None:
-        out = dynamodb_call(
-            "get connection",
-            self._ddb.get_item,
-            TableName=self._table,
-            Key=connection_key(connection_id),
-            ConsistentRead=True,
+        item = consistent_item(
+            self._ddb, "get connection", self._table, connection_key(connection_id)
         )
-        item = out.get("Item")
         return connection_from_item(item) if item else None
 
     def delete(self, connection_id: str) -> Connection | None:

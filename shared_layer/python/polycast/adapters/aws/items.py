@@ -58,6 +58,15 @@ def dynamodb_call(action: str, method: Callable[..., Any], /, **params: Any) -> 
         raise TransientError(f"DynamoDB {action}: {type(exc).__name__}") from exc
 
 
+def consistent_item(
+    client: Any, action: str, table: str, key: dict[str, Any]
+) -> dict[str, Any] | None:
+    """One item by its key (a strongly consistent GetItem), or None."""
+    out = dynamodb_call(action, client.get_item, TableName=table, Key=key, ConsistentRead=True)
+    item: dict[str, Any] | None = out.get("Item")
+    return item
+
+
 def conditional_failed(exc: ClientError) -> bool:
     """A write refused by its ConditionExpression (not an error: an answer)."""
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

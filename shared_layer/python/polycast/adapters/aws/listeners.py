@@ -26,7 +26,7 @@ from polycast.adapters.aws.items import (
     connection_from_item,
     connection_key,
     connection_to_item,
-    dynamodb_call,
+    consistent_item,
     dynamodb_error,
     refusal,
     session_from_item,
@@ -351,25 +351,13 @@ class DynamoListenerRegistry:
             raise TransientError(f"DynamoDB {action}: {type(exc).__name__}") from exc
 
     def _connection(self, connection_id: str) -> Connection | None:
-        out = dynamodb_call(
-            "get connection",
-            self._ddb.get_item,
-            TableName=self._connections,
-            Key=connection_key(connection_id),
-            ConsistentRead=True,
+        item = consistent_item(
+            self._ddb, "get connection", self._connections, connection_key(connection_id)
         )
-        item = out.get("Item")
         return connection_from_item(item) if item else None
 
     def _session(self, session_id: str) -> Session | None:
-        out = dynamodb_call(
-            "get session",
-            self._ddb.get_item,
-            TableName=self._sessions,
-            Key=session_key(session_id),
-            ConsistentRead=True,
-        )
-        item = out.get("Item")
+        item = consistent_item(self._ddb, "get session", self._sessions, session_key(session_id))
         return session_from_item(item) if item else None
 
     def _session_or_raise(self, session_id: str) -> Session:

@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from polycast.adapters.aws.items import CONNECTION_TTL_SECONDS, conditional_failed, dynamodb_error
+from polycast.adapters.aws.items import (
+    CONNECTION_TTL_SECONDS,
+    conditional_failed,
+    dynamodb_call,
+)
 from polycast.adapters.aws.sender import sender_error
 from polycast.adapters.aws.transcribe_url import presign
 from polycast.domain.speaker import SPEAKER_ITEM_PREFIX, SpeakerState
@@ -41,14 +45,7 @@ class DynamoSpeakerStore:
         self._connections = connections_table
 
     def _call(self, action: str, method: Any, **params: Any) -> Any:
-        try:
-            return method(**params)
-        except ClientError as exc:
-            if conditional_failed(exc):
-                raise
-            raise dynamodb_error(exc, action) from exc
-        except BotoCoreError as exc:
-            raise TransientError(f"DynamoDB {action}: {type(exc).__name__}") from exc
+        return dynamodb_call(action, method, **params)
 
     def _conditional(self, action: str, method: Any, **params: Any) -> bool:
         try:
