@@ -26,7 +26,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 import traceback
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
@@ -49,33 +48,13 @@ log = logging.getLogger("polycast.local.containers")
 _container: dict[str, Any] = {}
 
 
-def _function(logical_id: str) -> wiring.Function:
-    for function in wiring.FUNCTIONS:
-        if function.logical_id == logical_id:
-            return function
-    raise KeyError(f"no function {logical_id!r} in the wiring")
-
-
-def _watch_runtime(runtime_pid: int, every_seconds: float = 1.0) -> None:
-    """Exit when the runtime that started this container is gone.
-
-    A runtime stopped normally shuts its containers down; one killed (SIGKILL, a
-    test timeout) cannot, and a worker waiting for work would live on. Reparented,
-    the container leaves at once.
-    """
-    while os.getppid() == runtime_pid:
-        time.sleep(every_seconds)
-    os._exit(0)
-
-
-def _start_container(logical_id: str, root: str, env: Mapping[str, str], quiet: bool) -> None:
+def _start_container(
+    function: wiring.Function, root: str, env: Mapping[str, str], quiet: bool
+) -> None:
     """A container's cold start: the runtime's environment, the engines, the handler."""
     # Ctrl-C reaches the whole process group: the runtime stops its containers itself
     # (after the invocations in hand), so they must not die of it halfway through one.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(
-        target=_watch_runtime, args=(os.getppid(),), name="runtime-watch", daemon=True
-    ).start()
     os.environ.clear()
     os.environ.update(env)
     from polycast_kit import engines
@@ -85,7 +64,6 @@ def _start_container(logical_id: str, root: str, env: Mapping[str, str], quiet: 
         import warnings
 
         warnings.filterwarnings("ignore", message="No application metrics to publish")
-    function = _function(logical_id)
     module = load_module(function, Path(root))
     _container["function"] = function
     _container["handler"] = getattr(module, function.handler.rpartition(".")[2])
@@ -103,13 +81,14 @@ def _invoke_in_container(region: str, event: dict[str, Any]) -> Any:
 
 
 def _container_main(
-    conn: Connection, logical_id: str, root: str, env: Mapping[str, str], quiet: bool
+    conn: Connection, function: wiring.Function, root: str, env: Mapping[str, str], quiet: bool
 ) -> None:
     """A container's life: the cold start, then one invocation per request until asked
-    to leave (``None``) or its runtime closes the pipe."""
+    to leave (``None``) or its runtime is gone: a runtime stopped or killed closes its
+    end of the pipe, so a waiting container reads the end and leaves."""
     cold_start_error: tuple[BaseException, str] | None = None
     try:
-        _start_container(logical_id, root, env, quiet)
+        _start_container(function, root, env, quiet)
     except BaseException as exc:  # answered to the first invocation, as Lambda's init error
         cold_start_error = (exc, traceback.format_exc())
     while True:
@@ -133,6 +112,8 @@ def _container_main(
 def _reply(conn: Connection, answer: tuple[Any, ...]) -> None:
     try:
         conn.send(answer)
+    except OSError:
+        pass  # the runtime is gone: the next read ends the container
     except Exception as exc:  # a result or an exception that does not pickle
         conn.send(
             (False, RuntimeError(f"the invocation's answer cannot be sent back: {exc!r}"), "")
@@ -157,7 +138,7 @@ class _Container:
             target=_container_main,
             args=(
                 child,
-                runner.function.logical_id,
+                runner.function,
                 str(runner.root),
                 dict(os.environ),
                 runner.quiet_metrics,

@@ -134,6 +134,9 @@ class FunctionRunner:
     def arn(self) -> str:
         return function_arn(self.function, self.region)
 
+    def close(self) -> None:
+        """Nothing to stop: the handler runs in the caller's thread."""
+
     def invoke(self, event: Mapping[str, Any] | dict[str, Any]) -> Any:
         context = new_context(self.function, self.region)
         with self._lock:

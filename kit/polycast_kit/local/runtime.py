@@ -405,8 +405,7 @@ class LocalRuntime:
             drain.stop()
         self.drains.clear()
         for runner in self.runners.values():
-            if isinstance(runner, ContainerRunner):
-                runner.close()
+            runner.close()
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None

@@ -44,12 +44,9 @@ class DynamoSpeakerStore:
         self._sessions = sessions_table
         self._connections = connections_table
 
-    def _call(self, action: str, method: Any, **params: Any) -> Any:
-        return dynamodb_call(action, method, **params)
-
     def _conditional(self, action: str, method: Any, **params: Any) -> bool:
         try:
-            self._call(action, method, **params)
+            dynamodb_call(action, method, **params)
         except ClientError as exc:  # only a failed condition gets here
             if conditional_failed(exc):
                 return False
@@ -57,7 +54,7 @@ class DynamoSpeakerStore:
         return True
 
     def get(self, session_id: str) -> SpeakerState | None:
-        out = self._call(
+        out = dynamodb_call(
             "get speaker",
             self._ddb.get_item,
             TableName=self._sessions,
@@ -108,7 +105,7 @@ class DynamoSpeakerStore:
         if not claimed:
             return False
         now = int(time.time())
-        self._call(
+        dynamodb_call(
             "put speaker connection",
             self._ddb.put_item,
             TableName=self._connections,
@@ -121,7 +118,7 @@ class DynamoSpeakerStore:
             },
         )
         if replacing:
-            self._call(
+            dynamodb_call(
                 "forget stale speaker",
                 self._ddb.delete_item,
                 TableName=self._connections,
@@ -130,7 +127,7 @@ class DynamoSpeakerStore:
         return True
 
     def release(self, connection_id: str) -> str | None:
-        out = self._call(
+        out = dynamodb_call(
             "delete speaker connection",
             self._ddb.delete_item,
             TableName=self._connections,
@@ -153,7 +150,7 @@ class DynamoSpeakerStore:
         return session_id
 
     def session_of(self, connection_id: str) -> str | None:
-        out = self._call(
+        out = dynamodb_call(
             "get speaker connection",
             self._ddb.get_item,
             TableName=self._connections,
